@@ -1,0 +1,46 @@
+"""``python -m bot [COMMAND]``: the bot and its operator commands.
+
+With no command the bot runs: on Telegram when a token is set, as a console chat when
+not. Each module in ``bot/commands/`` adds one command; ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import pkgutil
+import sys
+
+import bot.commands
+from config import settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="The LLM chat bot and its operator commands; with no command, run the bot.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(bot.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"bot.commands.{info.name}")
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    return int(asyncio.run(args.handler(args)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

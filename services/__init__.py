@@ -1,0 +1,1 @@
+"""What the bot does with data. Nothing here imports aiogram."""

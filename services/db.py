@@ -1,0 +1,86 @@
+"""Connecting to the database and creating its schema.
+
+One process holds one Tortoise configuration at a time, opened by :func:`init_db` and
+closed by :func:`close_db`. The schema comes from the models through
+``Tortoise.generate_schemas``; no SQL is written by hand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import BaseORMException
+
+import config
+from models import User
+from services import loggers
+from services.errors import StorageError
+
+_url: str | None = None
+
+
+async def init_db(url: str | None = None) -> str:
+    """Connect to the database and create any missing table; harmless to call twice.
+
+    Args:
+        url: The database URL; defaults to the one in ``config``.
+
+    Returns:
+        The URL in force, SQLite pragmas included.
+
+    Raises:
+        StorageError: The database cannot be opened or is not one we can use.
+    """
+    global _url
+    url = config.db_url(url)
+    if _url is not None and _url != url:
+        await close_db()
+
+    path = config.sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    try:
+        if _url is None:
+            # The global fallback lets tasks aiogram starts later see the same connections.
+            await Tortoise.init(config=config.tortoise_config(url), _enable_global_fallback=True)
+            _url = url
+        await Tortoise.generate_schemas(safe=True)
+    except (BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        # Drivers raise their own errors for a file that is no database or a server that
+        # refuses us; close what was opened, or aiosqlite's thread keeps the process alive.
+        await close_db()
+        raise StorageError(f"cannot open the database at {describe(url)}: {exc}") from exc
+
+    loggers.db.info("database ready: %s", describe(url))
+    return url
+
+
+async def close_db() -> None:
+    """Close every connection :func:`init_db` opened; harmless when none is open."""
+    global _url
+    if Tortoise._inited:
+        await Tortoise.close_connections()
+    _url = None
+
+
+@asynccontextmanager
+async def get_db() -> AsyncIterator[BaseDBAsyncClient]:
+    """The live connection the models use, for the rare query the ORM cannot express."""
+    yield User._meta.db
+
+
+def describe(url: str) -> str:
+    """A URL fit for a log line: the SQLite path, or the server and database, no password."""
+    path = config.sqlite_path(url)
+    if path is not None:
+        return str(path)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 5432}{parts.path}"

@@ -1,0 +1,38 @@
+from pathlib import Path
+
+import pytest
+
+from services.db import close_db, init_db
+from services.errors import StorageError
+from tests.conftest import postgres_url
+
+
+async def test_file_that_is_not_a_database_gets_a_clear_error_and_is_untouched(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"shopping list: milk, eggs\n" * 200)
+
+    with pytest.raises(StorageError, match=f"cannot open the database at {path}: file is not a"):
+        await init_db(f"sqlite://{path}")
+    assert path.read_bytes() == b"shopping list: milk, eggs\n" * 200
+    await close_db()
+
+
+async def test_sqlite_file_and_its_folder_are_created_on_first_use(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "ledger.sqlite3"
+
+    await init_db(f"sqlite://{path}")
+    await close_db()
+
+    assert path.is_file()
+
+
+async def test_missing_postgres_database_gets_a_clear_error(
+    postgres_unreachable: str | None,
+) -> None:
+    if postgres_unreachable:
+        pytest.skip(postgres_unreachable)
+    with pytest.raises(StorageError, match="no_such_database_here"):
+        await init_db(postgres_url("no_such_database_here"))
+    await close_db()
