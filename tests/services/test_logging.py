@@ -1,3 +1,4 @@
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -155,3 +156,14 @@ async def test_negative_token_count_is_rejected(user: User, llm_model: LLMModel)
 
     with pytest.raises(InvalidValue, match="invalid tokens_out: -3 is not a count"):
         await log_response(request_id, "x", tokens_out=-3)
+
+
+async def test_concurrent_redeliveries_of_one_message_store_it_once(
+    user: User, llm_model: LLMModel
+) -> None:
+    ids = await asyncio.gather(
+        *(log_request(user.id, "hi", llm_model, chat_id=5, message_id=6) for _ in range(20))
+    )
+
+    assert set(ids) == {ids[0]}
+    assert await Request.all().count() == 1
