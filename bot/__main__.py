@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # At DEBUG Tortoise logs SQL with its bound values (prompts, replies) and a third of
+    # the database password; those lines stay off whatever LOG_LEVEL says.
+    for noisy in ("tortoise", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -38,6 +38,10 @@ async def init_db(url: str | None = None) -> str:
     """
     global _url
     url = config.db_url(url)
+    try:
+        settings = config.tortoise_config(url)
+    except ValueError as exc:
+        raise StorageError(f"DATABASE_URL is not usable: {exc}") from exc
     if _url is not None and _url != url:
         await close_db()
 
@@ -48,7 +52,7 @@ async def init_db(url: str | None = None) -> str:
     try:
         if _url is None:
             # The global fallback lets tasks aiogram starts later see the same connections.
-            await Tortoise.init(config=config.tortoise_config(url), _enable_global_fallback=True)
+            await Tortoise.init(config=settings, _enable_global_fallback=True)
             _url = url
         await Tortoise.generate_schemas(safe=True)
     except (BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError) as exc:

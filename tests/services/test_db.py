@@ -36,3 +36,12 @@ async def test_missing_postgres_database_gets_a_clear_error(
     with pytest.raises(StorageError, match="no_such_database_here"):
         await init_db(postgres_url("no_such_database_here"))
     await close_db()
+
+
+async def test_unsupported_database_url_gets_a_clear_error() -> None:
+    with pytest.raises(
+        StorageError,
+        match="DATABASE_URL is not usable: unsupported database URL scheme 'mysql': "
+        "use sqlite:// or postgres://",
+    ):
+        await init_db("mysql://root@127.0.0.1/test")
