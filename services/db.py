@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import asyncpg
 from tortoise import Tortoise
@@ -84,7 +85,5 @@ def describe(url: str) -> str:
     path = config.sqlite_path(url)
     if path is not None:
         return str(path)
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port or 5432}{parts.path}"
