@@ -171,13 +171,20 @@ async def prepare_schema(conn: BaseDBAsyncClient) -> SchemaStatus:
 
 def raise_unless_current(status: SchemaStatus) -> None:
     """Raise the error that says what to do about a database not at the code's schema."""
+    error = schema_error(status)
+    if error is not None:
+        raise error
+
+
+def schema_error(status: SchemaStatus) -> StorageError | None:
+    """The error for a database not at the code's schema; None for one that is."""
     if status.state is SchemaState.CURRENT:
-        return
+        return None
     if status.state in (SchemaState.BEHIND, SchemaState.FIRST_RELEASE):
-        raise SchemaBehind(status.pending, status.state is SchemaState.FIRST_RELEASE)
+        return SchemaBehind(status.pending, status.state is SchemaState.FIRST_RELEASE)
     if status.state is SchemaState.AHEAD:
-        raise SchemaAhead(status.unknown)
-    raise StorageError(
+        return SchemaAhead(status.unknown)
+    return StorageError(
         "the database holds tables that match no version of this bot's schema"
         f" ({', '.join(sorted(status.tables))}) and no record of its migrations:"
         " point DATABASE_URL at the bot's database, or at an empty one"
