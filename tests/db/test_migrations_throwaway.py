@@ -166,3 +166,36 @@ async def test_a_migration_failing_half_way_leaves_data_and_records_as_they_were
     assert await everything(db_url) == before
     assert await columns_of_users(db_url) == columns
     assert await fetch(db_url, RECORDS) == [(BASELINE,)]
+
+
+ORPHANS = """
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "0001_baseline")]
+    operations = [ops.RunSQL("DELETE FROM models")]
+"""
+
+
+# PostgreSQL refuses the DELETE itself (ON DELETE RESTRICT); SQLite, whose keys the upgrade
+# turns off, must catch it before the commit.
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_migration_leaving_rows_without_their_parent_is_rolled_back(
+    db_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ledger_at_baseline()
+    before = await everything(db_url)
+    throwaway_migrations(tmp_path, monkeypatch, {"0002_orphans": ORPHANS})
+
+    with pytest.raises(
+        UpgradeFailed,
+        match=r"^the foreign key check failed: 2 rows of requests would point at rows that do"
+        r" not exist; the database was left as it was$",
+    ):
+        await upgrade()
+
+    assert await everything(db_url) == before
+    assert await fetch(db_url, "SELECT count(*) FROM models") == [(1,)]
+    assert await fetch(db_url, RECORDS) == [(BASELINE,)]
