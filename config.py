@@ -31,6 +31,8 @@ SQLITE_PRAGMAS: dict[str, str] = {
 }
 
 MODEL_MODULES = ["models"]
+# The package of Tortoise migrations; a test points it at a throw-away copy.
+MIGRATIONS_MODULE = "migrations"
 
 
 class Settings(BaseSettings):
@@ -114,7 +116,7 @@ def tortoise_config(url: str | None = None) -> dict[str, Any]:
             "models": {
                 "models": MODEL_MODULES,
                 "default_connection": name,
-                "migrations": "migrations",
+                "migrations": MIGRATIONS_MODULE,
             }
         },
         "use_tz": True,

@@ -1,8 +1,9 @@
-"""Connecting to the database and creating its schema.
+"""Connecting to the database and checking its schema.
 
 One process holds one Tortoise configuration at a time, opened by :func:`init_db` and
-closed by :func:`close_db`. The schema comes from the models through
-``Tortoise.generate_schemas``; no SQL is written by hand.
+closed by :func:`close_db`. The schema comes from the migrations in ``migrations/``
+(see ``services.migrations``); an existing database is brought forward by
+``python -m bot db upgrade``, never at startup.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ from tortoise.exceptions import BaseORMException
 import config
 from models import User
 from services import loggers
-from services.errors import StorageError
+from services.errors import LedgerError, StorageError
+from services.migrations import prepare_schema
 
 _url: str | None = None
 
 
 async def init_db(url: str | None = None) -> str:
-    """Connect to the database and create any missing table; harmless to call twice.
+    """Connect to the database and check its schema; harmless to call twice.
+
+    A new database gets the schema. One whose schema is behind or ahead of the code is
+    refused with the error that says what to do, before anything else touches it.
 
     Args:
         url: The database URL; defaults to the one in ``config``.
@@ -35,6 +40,8 @@ async def init_db(url: str | None = None) -> str:
         The URL in force, SQLite pragmas included.
 
     Raises:
+        SchemaBehind: The schema is older than the code's: run the upgrade.
+        SchemaAhead: A newer version of the bot wrote the database.
         StorageError: The database cannot be opened or is not one we can use.
     """
     global _url
@@ -55,7 +62,10 @@ async def init_db(url: str | None = None) -> str:
             # The global fallback lets tasks aiogram starts later see the same connections.
             await Tortoise.init(config=settings, _enable_global_fallback=True)
             _url = url
-        await Tortoise.generate_schemas(safe=True)
+        await prepare_schema(User._meta.db)
+    except LedgerError:
+        await close_db()
+        raise
     except (BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
         # Drivers raise their own errors for a file that is no database or a server that
         # refuses us; close what was opened, or aiosqlite's thread keeps the process alive.

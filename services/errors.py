@@ -9,6 +9,10 @@
     |   +-- PromptTooLong        (length, limit)
     |   +-- InvalidValue         a bad field value (field, reason)
     +-- StorageError             the database refused or failed; nothing half-written
+    |   +-- SchemaBehind         older than the code: run the upgrade (pending)
+    |   +-- SchemaAhead          written by a newer bot (unknown)
+    |   +-- UpgradeRefused       the upgrade cannot start; nothing was changed
+    |   +-- UpgradeFailed        a step of the upgrade failed; it was rolled back (step)
     +-- ProviderError            the LLM provider failed (kind: timeout, rate_limited, ...)
 
 Messages say what happened and, where the user can act, what to do. They never carry a
@@ -56,6 +60,53 @@ class InvalidValue(InvalidInput):
 
 class StorageError(LedgerError):
     """The database refused or failed an operation; it was rolled back."""
+
+
+UPGRADE_COMMAND = "python -m bot db upgrade"
+
+
+class SchemaBehind(StorageError):
+    """The database's schema is older than the code's; the upgrade brings it forward."""
+
+    def __init__(self, pending: tuple[str, ...], first_release: bool = False) -> None:
+        self.pending = pending
+        what = (
+            "is from the bot's first release"
+            if first_release
+            else f"lacks migrations of this version ({', '.join(pending)})"
+        )
+        super().__init__(
+            f"the database {what}: stop the bot, run `{UPGRADE_COMMAND}` (or `make upgrade`),"
+            " then start it again"
+        )
+
+
+class SchemaAhead(StorageError):
+    """The database records migrations the code does not have: a newer bot wrote it."""
+
+    def __init__(self, unknown: tuple[str, ...]) -> None:
+        self.unknown = unknown
+        super().__init__(
+            "the database is from a newer version of the bot (it records migrations this"
+            f" version does not have: {', '.join(unknown)}): run that version, or restore"
+            " the backup taken before it upgraded"
+        )
+
+
+class UpgradeRefused(StorageError):
+    """The upgrade did not start; the database was not touched."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"{reason}; nothing was changed")
+
+
+class UpgradeFailed(StorageError):
+    """A step of the upgrade failed; everything it did was rolled back."""
+
+    def __init__(self, step: str, cause: object) -> None:
+        self.step = step
+        super().__init__(f"{step} failed: {cause}; the database was left as it was")
 
 
 class ProviderError(LedgerError):
