@@ -94,7 +94,7 @@ class ConsoleSession(BaseSession):
         }
 
 
-def console_update(text: str, update_id: int, name: str) -> Update:
+def console_update(text: str, update_id: int, name: str, user_id: int = CONSOLE_USER_ID) -> Update:
     """A private text message from the console user, shaped as Telegram sends one."""
     # Message ids are microseconds since the epoch: the ledger counts a repeated (chat,
     # message) pair as a redelivery, so a second session must never reuse the first's ids.
@@ -105,8 +105,8 @@ def console_update(text: str, update_id: int, name: str) -> Update:
             "message": {
                 "message_id": message_id,
                 "date": int(time.time()),
-                "chat": {"id": CONSOLE_USER_ID, "type": "private", "first_name": name},
-                "from": {"id": CONSOLE_USER_ID, "is_bot": False, "first_name": name},
+                "chat": {"id": user_id, "type": "private", "first_name": name},
+                "from": {"id": user_id, "is_bot": False, "first_name": name},
                 "text": text,
             },
         }

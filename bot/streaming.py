@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramAPIError
 
 from bot.replies import edit_text, send_text, split_text
 from services import loggers
+from services.llm import OnText
 
 # Telegram shows "typing" for five seconds or until the bot's next message.
 TYPING_REFRESH_S = 4.5
@@ -63,6 +64,11 @@ class LiveReply:
         tb: TracebackType | None,
     ) -> None:
         await self._stop_typing()
+
+    @property
+    def on_text(self) -> OnText | None:
+        """What to call as the answer grows; None when only the final text is shown."""
+        return self.update if self._options.live else None
 
     async def update(self, text: str) -> None:
         """Show the text so far, unless the last edit is too recent."""

@@ -52,7 +52,8 @@ async def ask(
         chat_id: The Telegram chat, if any; with ``message_id`` it makes a redelivered
             message count once in the ledger.
         message_id: The Telegram message, if any.
-        on_text: Called with the text so far while the answer streams.
+        on_text: Called with the text so far while the answer streams; without it the
+            provider answers in one piece.
 
     Raises:
         EmptyPrompt, PromptTooLong: Nothing was stored.
@@ -65,7 +66,10 @@ async def ask(
 
     progress = _Progress(on_text)
     try:
-        completion = await provider.stream(model.name, prompt, progress)
+        if on_text is None:
+            completion = await provider.complete(model.name, prompt)
+        else:
+            completion = await provider.stream(model.name, prompt, progress)
     except ProviderError as exc:
         await progress.record(request_id, ResponseStatus.ERROR, exc.kind)
         raise

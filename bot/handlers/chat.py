@@ -21,7 +21,7 @@ async def on_text(
             message.text or "",
             chat_id=message.chat.id,
             message_id=message.message_id,
-            on_text=reply.update,
+            on_text=reply.on_text,
         )
         await reply.finish(answer.text)
 
