@@ -1,6 +1,7 @@
 """A loopback server speaking the OpenAI chat-completions wire format, with scripted faults.
 
-Each request takes the next behaviour from ``script`` (then ``default``):
+Each request takes the behaviour ``by_prompt`` names for its prompt, else the next one from
+``script``, else ``default``:
 
 - ``"answer"``: a normal JSON completion, or an SSE stream when the request asks for one
   (``stream: true``), ending with a usage chunk when ``stream_options.include_usage``.
@@ -41,6 +42,7 @@ class FakeOpenAI:
         self.reply = reply
         self.script: list[Behaviour] = []
         self.default: Behaviour = "answer"
+        self.by_prompt: dict[str, Behaviour] = {}
         self.requests: list[dict[str, Any]] = []
         self.release = asyncio.Event()
         self._closing = asyncio.Event()
@@ -74,8 +76,9 @@ class FakeOpenAI:
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append({"body": body, "authorization": request.headers.get("Authorization")})
-        behaviour = self.script.pop(0) if self.script else self.default
         prompt = body["messages"][-1]["content"]
+        behaviour = self.by_prompt.get(prompt) or (self.script.pop(0) if self.script else None)
+        behaviour = behaviour or self.default
         answer = self.reply(prompt)
 
         if behaviour == "rate_limited":

@@ -69,6 +69,8 @@ class FakeTelegram:
         self._pending: list[dict[str, Any]] = []
         self._changed = asyncio.Condition()
         self._message_ids = itertools.count(10_000)
+        # Every message the bot sent, by id: (chat id, text as the last edit left it).
+        self.messages: dict[int, tuple[int, str]] = {}
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.api_base = ""
@@ -105,10 +107,19 @@ class FakeTelegram:
             self._pending.extend(updates)
             self._changed.notify_all()
 
-    async def wait_for(self, condition: Callable[[list[Call]], bool], limit_s: float = 15) -> None:
-        """Wait until the calls so far satisfy ``condition``; ``limit_s`` guards a hang."""
-        async with asyncio.timeout(limit_s), self._changed:
-            await self._changed.wait_for(lambda: condition(self.calls))
+    async def wait_for(self, condition: Callable[[list[Call]], bool], limit_s: float = 10) -> bool:
+        """Wait until the calls so far satisfy ``condition``; False if ``limit_s`` passed."""
+        try:
+            async with asyncio.timeout(limit_s), self._changed:
+                await self._changed.wait_for(lambda: condition(self.calls))
+        except TimeoutError:
+            return False
+        return True
+
+    async def shows(self, chat_id: int, expected: list[str]) -> list[str]:
+        """What the chat shows once it shows ``expected``, or after waiting in vain."""
+        await self.wait_for(lambda calls: self.texts(chat_id) == expected)
+        return self.texts(chat_id)
 
     def sent(self, chat_id: int | None = None) -> list[Call]:
         """``sendMessage`` calls, to one chat if given."""
@@ -121,6 +132,10 @@ class FakeTelegram:
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def texts(self, chat_id: int) -> list[str]:
+        """What a chat shows of the bot's messages, in the order they were sent."""
+        return [text for chat, text in self.messages.values() if chat == chat_id]
+
     async def _method(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return _refuse(401, "Unauthorized")
@@ -129,10 +144,10 @@ class FakeTelegram:
         if method == "getUpdates":
             return await self._get_updates(params)
 
+        answer = self._answer(method, params)
         async with self._changed:
             self.calls.append(Call(method, params))
             self._changed.notify_all()
-        answer = self._answer(method, params)
         return answer if isinstance(answer, web.Response) else _ok(answer)
 
     def _answer(self, method: str, params: dict[str, str]) -> Any:
@@ -169,6 +184,7 @@ class FakeTelegram:
     def _message(self, params: dict[str, str]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         message_id = int(params.get("message_id") or next(self._message_ids))
+        self.messages[message_id] = (chat_id, params.get("text", ""))
         return {
             "message_id": message_id,
             "from": BOT_USER,
