@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.llm.base import Clock, Completion, OnText, Provider
 
 ECHO_PROVIDER = "echo"
@@ -19,7 +21,8 @@ class EchoProvider(Provider):
     name = ECHO_PROVIDER
 
     async def complete(self, model: str, prompt: str) -> Completion:
-        return await self.stream(model, prompt, _ignore)
+        # An answer in one piece has no first token to time.
+        return replace(await self.stream(model, prompt, _ignore), ttft_ms=None)
 
     async def stream(self, model: str, prompt: str, on_text: OnText) -> Completion:
         clock = Clock()
