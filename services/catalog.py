@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from models import LLMModel, User
 from models.llm_model import PRICE_PLACES
 from services import loggers
-from services.errors import InvalidValue, NotFound
+from services.errors import InvalidValue
 from services.llm import ECHO_MODEL, ECHO_PROVIDER, OPENAI_PROVIDER, Providers
 
 SEED_PATH = Path(__file__).with_name("catalog_seed.json")
@@ -146,12 +146,12 @@ async def choose_model(user: User, choice: int | str, providers: Providers) -> L
     """Make a model ``user``'s choice, by id, ``provider/name`` or a name no other shares.
 
     Raises:
-        NotFound: No active model the providers can serve goes by that id or name.
-        InvalidValue: The name belongs to several providers' models.
+        InvalidValue: No active model the providers can serve goes by that id or name, or
+            the name belongs to several providers' models.
     """
     candidates = [m for m in await choosable_models(providers) if _matches(m, choice)]
     if not candidates:
-        raise NotFound("model", choice)
+        raise InvalidValue("model", f"{choice!r} is not one you can choose: /model lists them")
     if len(candidates) > 1:
         names = ", ".join(str(m) for m in candidates)
         raise InvalidValue("model", f"{choice!r} is ambiguous: say one of {names}")

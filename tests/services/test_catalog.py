@@ -16,7 +16,7 @@ from services.catalog import (
     model_for,
     seed_catalog,
 )
-from services.errors import InvalidValue, NotFound
+from services.errors import InvalidValue
 from services.llm import Providers
 
 LITELLM_MAP = (
@@ -227,9 +227,9 @@ async def test_unknown_or_inactive_model_cannot_be_chosen(user: User) -> None:
     await seed_catalog()
     await LLMModel.filter(name="gpt-4o").update(is_active=False)
 
-    with pytest.raises(NotFound, match="no model with id 'gpt-4o'"):
+    with pytest.raises(InvalidValue, match="'gpt-4o' is not one you can choose: /model"):
         await choose_model(user, "gpt-4o", remote())
-    with pytest.raises(NotFound, match="no model with id 'nonesuch'"):
+    with pytest.raises(InvalidValue, match="'nonesuch' is not one you can choose"):
         await choose_model(user, "nonesuch", remote())
 
 
