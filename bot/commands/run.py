@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.console import run_console
 from bot.dispatcher import build_dispatcher
+from bot.redact import redact_logs
 from bot.streaming import ReplyOptions
 from bot.telegram import build_bot, poll
 from config import settings
@@ -34,6 +35,7 @@ async def handle(args: argparse.Namespace) -> int:
         await close_db()
         return 1
 
+    redact_logs(settings.telegram_bot_token, settings.openai_api_key)
     providers = Providers(settings)
     try:
         if settings.telegram_bot_token is None:
