@@ -19,17 +19,21 @@ QUESTIONS = ["What is 2+2?", "Name a colour.", "Thanks, bye"]
 OUTSIDE_SETTINGS = ("TELEGRAM_", "OPENAI_", "DATABASE_URL", "LOG_LEVEL", "MAX_PROMPT")
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any of the bot's settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(OUTSIDE_SETTINGS)}
+
+
 async def run_bot(
     database_url: str, cwd: Path, stdin: str, **env: str
 ) -> tuple[int, list[str], str]:
     """Run ``python -m bot`` in ``cwd`` (no ``.env`` there); returns status, lines, stderr."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(OUTSIDE_SETTINGS)}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         cwd=cwd,
-        env={**clean, "DATABASE_URL": database_url, "USER": "ada", **env},
+        env={**clean_environment(), "DATABASE_URL": database_url, "USER": "ada", **env},
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +28,9 @@ from bot.streaming import ReplyOptions
 from bot.telegram import build_bot, poll
 from models import LLMModel, Request, Response, ResponseStatus, User
 from services.catalog import seed_catalog
+from services.db import close_db, init_db
 from services.llm import Providers
+from tests.e2e.test_console import clean_environment
 from tests.fakes.fixtures import remote_settings
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram import FakeTelegram, Updates
@@ -239,3 +244,39 @@ async def test_markup_telegram_refuses_is_sent_as_plain_text(
     edits = [c for c in fake_telegram.called("editMessageText") if c.text == expected[0]]
     # Tried as HTML, refused ("1 < 2" opens no tag), then sent as plain text.
     assert [edit.params.get("parse_mode") for edit in edits] == ["HTML", None]
+
+
+async def test_python_m_bot_with_a_token_serves_telegram_until_stopped(
+    db_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env={
+            **clean_environment(),
+            "DATABASE_URL": db_url,
+            "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+            "TELEGRAM_API_BASE": fake_telegram.api_base,
+        },
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await fake_telegram.queue(Updates().text(ADA, "Are you there?"))
+    expected = ["You said: Are you there?"]
+
+    shown = await fake_telegram.shows(ADA["id"], expected, limit_s=60)
+    process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert shown == expected
+    assert process.returncode == 0
+    assert fake_telegram.token not in err.decode()
+    await init_db(db_url)
+    try:
+        response = await Response.get().prefetch_related("request")
+    finally:
+        await close_db()
+    assert (response.request.prompt, response.status) == ("Are you there?", ResponseStatus.OK)

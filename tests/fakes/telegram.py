@@ -116,9 +116,9 @@ class FakeTelegram:
             return False
         return True
 
-    async def shows(self, chat_id: int, expected: list[str]) -> list[str]:
+    async def shows(self, chat_id: int, expected: list[str], limit_s: float = 10) -> list[str]:
         """What the chat shows once it shows ``expected``, or after waiting in vain."""
-        await self.wait_for(lambda calls: self.texts(chat_id) == expected)
+        await self.wait_for(lambda calls: self.texts(chat_id) == expected, limit_s)
         return self.texts(chat_id)
 
     def sent(self, chat_id: int | None = None) -> list[Call]:
