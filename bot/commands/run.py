@@ -27,6 +27,10 @@ def register(commands: Any) -> None:
 
 
 async def handle(args: argparse.Namespace) -> int:
+    console = settings.telegram_bot_token is None
+    # Log lines would break up a console conversation; LOG_LEVEL set explicitly still wins.
+    if console and "log_level" not in settings.model_fields_set:
+        logging.getLogger().setLevel(logging.WARNING)
     try:
         url = await init_db()
         await seed_catalog()
@@ -38,7 +42,7 @@ async def handle(args: argparse.Namespace) -> int:
     redact_logs(settings.telegram_bot_token, settings.openai_api_key)
     providers = Providers(settings)
     try:
-        if settings.telegram_bot_token is None:
+        if console:
             return await _console(providers, describe(url))
         await _telegram(providers)
         return 0
@@ -48,9 +52,6 @@ async def handle(args: argparse.Namespace) -> int:
 
 
 async def _console(providers: Providers, where: str) -> int:
-    # Log lines would break up the conversation; LOG_LEVEL set explicitly still wins.
-    if "log_level" not in settings.model_fields_set:
-        logging.getLogger().setLevel(logging.WARNING)
     print(f"ledger: {where}")
     options = ReplyOptions(live=False, parse_mode=None)
     return await run_console(build_dispatcher(providers, options))
