@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 
 from aiogram import Bot
 from aiogram.enums import ChatAction
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 
 from bot.replies import edit_text, send_text, split_text
 from services import loggers
@@ -50,6 +52,8 @@ class LiveReply:
         self._message_id: int | None = None
         self._shown = ""
         self._last_edit = 0.0
+        # Telegram asked for a pause (429 with retry_after): live edits wait until then.
+        self._quiet_until = 0.0
         self._typing: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> LiveReply:
@@ -75,29 +79,38 @@ class LiveReply:
         if not self._options.live:
             return
         await self._stop_typing()
-        since_edit = asyncio.get_running_loop().time() - self._last_edit
-        if self._message_id is not None and since_edit < self._options.edit_interval_s:
+        now = asyncio.get_running_loop().time()
+        if now < self._quiet_until:
+            return
+        if self._message_id is not None and now - self._last_edit < self._options.edit_interval_s:
             return
 
         # Only the first message is live; what overflows it follows when the answer ends.
         head = split_text(text)[:1]
         if not head or head[0] == self._shown:
             return
-        if self._message_id is None:
-            await self._send_first(head[0])
-        else:
-            await self._edit(head[0])
+        try:
+            if self._message_id is None:
+                await self._send_first(head[0])
+            else:
+                await self._edit(head[0])
+        except TelegramRetryAfter as exc:
+            # A live edit can be skipped; the final text is sent whatever happens.
+            loggers.bot.info("chat %s: pausing edits for %s s", self._chat_id, exc.retry_after)
+            self._quiet_until = now + exc.retry_after
 
     async def finish(self, text: str) -> None:
         """Show the whole answer: the streamed message completed, then any continuation."""
         await self._stop_typing()
         pieces = split_text(text) or [EMPTY_ANSWER]
         if self._message_id is None:
-            await self._send_first(pieces[0])
+            await _patiently(lambda: self._send_first(pieces[0]))
         elif pieces[0] != self._shown:
-            await self._edit(pieces[0])
+            await _patiently(lambda: self._edit(pieces[0]))
         for piece in pieces[1:]:
-            await send_text(self._bot, self._chat_id, piece, self._options.parse_mode)
+            await _patiently(
+                partial(send_text, self._bot, self._chat_id, piece, self._options.parse_mode)
+            )
 
     async def _send_first(self, text: str) -> None:
         message = await send_text(self._bot, self._chat_id, text, self._options.parse_mode)
@@ -133,3 +146,13 @@ class LiveReply:
         with contextlib.suppress(asyncio.CancelledError):
             await self._typing
         self._typing = None
+
+
+async def _patiently(call: Callable[[], Awaitable[object]]) -> None:
+    # Telegram's flood control names the wait; the final text is worth one more try.
+    try:
+        await call()
+    except TelegramRetryAfter as exc:
+        loggers.bot.info("flood control: retrying in %s s", exc.retry_after)
+        await asyncio.sleep(exc.retry_after)
+        await call()

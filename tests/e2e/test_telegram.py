@@ -280,3 +280,19 @@ async def test_python_m_bot_with_a_token_serves_telegram_until_stopped(
     finally:
         await close_db()
     assert (response.request.prompt, response.status) == ("Are you there?", ResponseStatus.OK)
+
+
+async def test_final_edit_refused_by_flood_control_is_sent_after_the_wait(
+    start_bot: StartBot, fake_telegram: FakeTelegram
+) -> None:
+    # No live edit within a minute: the one edit is the final one, and it gets a 429.
+    bot = await start_bot(edit_interval_s=60)
+    fake_telegram.flood = {"editMessageText": 1}
+    await fake_telegram.queue(bot.updates.text(ADA, "Patience please"))
+    expected = ["You said: Patience please"]
+
+    assert await fake_telegram.shows(ADA["id"], expected) == expected
+    await bot.stop()
+    edits = fake_telegram.called("editMessageText")
+    assert [edit.text for edit in edits] == ["You said: Patience please"] * 2
+    assert (await Response.get()).status == ResponseStatus.OK

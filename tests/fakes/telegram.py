@@ -71,6 +71,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(10_000)
         # Every message the bot sent, by id: (chat id, text as the last edit left it).
         self.messages: dict[int, tuple[int, str]] = {}
+        # Flood control: how many more calls of a method get 429 with retry_after 1.
+        self.flood: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.api_base = ""
@@ -153,6 +155,9 @@ class FakeTelegram:
     def _answer(self, method: str, params: dict[str, str]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if self.flood.get(method):
+            self.flood[method] -= 1
+            return _refuse(429, "Too Many Requests: retry after 1", retry_after=1)
         if method in {"sendMessage", "editMessageText"}:
             if not _parses(params.get("text", ""), params.get("parse_mode")):
                 return _refuse(400, "Bad Request: can't parse entities: Unsupported start tag")
@@ -312,10 +317,11 @@ def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
-def _refuse(status: int, description: str) -> web.Response:
-    return web.json_response(
-        {"ok": False, "error_code": status, "description": description}, status=status
-    )
+def _refuse(status: int, description: str, retry_after: int | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return web.json_response(body, status=status)
 
 
 async def _serve(port: int) -> None:
