@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from models import LLMModel, ResponseStatus, User
+from models import LLMModel, Response, ResponseStatus, User
 from services import loggers
 from services.catalog import model_for
 from services.errors import ProviderError
@@ -43,7 +43,8 @@ async def ask(
     """Answer ``prompt`` for ``user`` and record the exchange.
 
     The request is stored before the provider is asked. Whatever happens next, a response
-    row says how it ended: ``ok``, ``error`` with the error kind, or ``cancelled``.
+    row says how it ended: ``ok``, ``error`` with the error kind, or ``cancelled``. A
+    message Telegram delivers twice is answered from the ledger the second time.
 
     Args:
         providers: The providers in force.
@@ -63,6 +64,12 @@ async def ask(
     model = await model_for(user, providers)
     provider = providers.for_model(model)
     request_id = await log_request(user.id, prompt, model, chat_id=chat_id, message_id=message_id)
+    if chat_id is not None and message_id is not None:
+        earlier = await _earlier_answer(request_id)
+        if earlier is not None:
+            # Telegram delivered this message again: show the answer again, pay once.
+            loggers.ledger.info("request id=%s answered already: replayed", request_id)
+            return Answer(request_id=request_id, model=model, completion=earlier)
 
     progress = _Progress(on_text)
     try:
@@ -97,6 +104,19 @@ async def ask(
         completion.ttft_ms,
     )
     return Answer(request_id=request_id, model=model, completion=completion)
+
+
+async def _earlier_answer(request_id: int) -> Completion | None:
+    earlier = await Response.filter(request_id=request_id, status=ResponseStatus.OK).first()
+    if earlier is None:
+        return None
+    return Completion(
+        text=earlier.content,
+        tokens_in=earlier.tokens_in,
+        tokens_out=earlier.tokens_out,
+        latency_ms=earlier.latency_ms or 0,
+        ttft_ms=earlier.ttft_ms,
+    )
 
 
 class _Progress:

@@ -156,3 +156,39 @@ async def test_echo_is_deterministic_and_counts_words() -> None:
     assert first.text == second.text == "You said: two  words"
     assert (first.tokens_in, first.tokens_out) == (2, 4)
     assert count_tokens("") == 0
+
+
+async def test_message_delivered_twice_is_answered_from_the_ledger(user: User) -> None:
+    await seed_catalog()
+    counting = Counting()
+    providers = echo_only(counting)
+
+    first = await ask(providers, user, "Once", chat_id=7, message_id=71)
+    again = await ask(providers, user, "Once", chat_id=7, message_id=71)
+
+    assert (again.request_id, again.text) == (first.request_id, "You said: Once")
+    assert counting.calls == 1
+    assert await Request.all().count() == 1
+    assert await Response.all().count() == 1
+
+
+async def test_message_whose_answer_failed_is_asked_again_when_redelivered(user: User) -> None:
+    await seed_catalog()
+    failing = Failing(ProviderError("unavailable", "The model's server failed."))
+    with pytest.raises(ProviderError):
+        await ask(echo_only(failing), user, "Retry me", chat_id=7, message_id=72)
+
+    answer = await ask(echo_only(), user, "Retry me", chat_id=7, message_id=72)
+
+    assert answer.text == "You said: Retry me"
+    statuses = await Response.all().order_by("id").values_list("status", flat=True)
+    assert statuses == [ResponseStatus.ERROR, ResponseStatus.OK]
+
+
+class Counting(EchoProvider):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def complete(self, model: str, prompt: str) -> Completion:
+        self.calls += 1
+        return await super().complete(model, prompt)
