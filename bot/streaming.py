@@ -85,7 +85,8 @@ class LiveReply:
         if self._message_id is not None and now - self._last_edit < self._options.edit_interval_s:
             return
 
-        # Only the first message is live; what overflows it follows when the answer ends.
+        # TODO: only the first message is live; what overflows it appears when the answer
+        # ends. Stream into the continuation messages too if long answers feel stuck.
         head = split_text(text)[:1]
         if not head or head[0] == self._shown:
             return

@@ -71,6 +71,8 @@ async def ask(
             loggers.ledger.info("request id=%s answered already: replayed", request_id)
             return Answer(request_id=request_id, model=model, completion=earlier)
 
+    # TODO: each prompt goes to the model alone, without the conversation before it; send
+    # the recent exchanges along once the history service exists.
     progress = _Progress(on_text)
     try:
         if on_text is None:

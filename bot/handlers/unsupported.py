@@ -12,6 +12,8 @@ CANNOT_READ = (
     "read, and nothing was sent to the model. Please send your question as text."
 )
 # Albums remembered so that one album gets one answer, not one per photo.
+# TODO: the memory is per process; with several replicas sharing updates, an album split
+# between them is answered once by each. Move it to shared storage along with replicas.
 ALBUMS_REMEMBERED = 1000
 
 
