@@ -31,7 +31,12 @@ needs_litellm_map = pytest.mark.skipif(
 
 
 def offline() -> Providers:
-    return Providers(config.Settings(_env_file=None, openai_api_key=None, openai_base_url=None))  # type: ignore[call-arg]
+    settings = config.Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        openai_api_key=None,
+        openai_base_url=None,
+    )
+    return Providers(settings)
 
 
 def remote() -> Providers:
