@@ -47,6 +47,12 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str | None = None
+    # Telegram allows about one message per second in a chat; a streamed answer is edited
+    # no more often than this.
+    telegram_edit_interval_s: float = Field(default=1.0, ge=0)
+    # None sends model output as plain text; "HTML" or "MarkdownV2" try markup first and
+    # fall back to plain text when Telegram cannot parse it.
+    telegram_parse_mode: str | None = None
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

@@ -43,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or sys.argv[1:])])
-    return int(asyncio.run(args.handler(args)))
+    try:
+        return int(asyncio.run(args.handler(args)))
+    except KeyboardInterrupt:
+        # Ctrl-C in the console: the database was closed on the way out; no traceback.
+        return 130
 
 
 if __name__ == "__main__":

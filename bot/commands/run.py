@@ -1,26 +1,68 @@
-"""``python -m bot run`` (the default): prepare the database and say where it is."""
+"""``python -m bot run`` (the default): Telegram with a token, the console chat without."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
+from bot.console import run_console
+from bot.dispatcher import build_dispatcher
+from bot.redact import redact_logs
+from bot.streaming import ReplyOptions
+from bot.telegram import build_bot, poll
+from config import settings
+from services.catalog import seed_catalog
 from services.db import close_db, describe, init_db
 from services.errors import LedgerError
+from services.llm import Providers
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("run", help="run the bot (the default command)")
+    parser = commands.add_parser(
+        "run", help="run the bot: on Telegram with TELEGRAM_BOT_TOKEN, else a console chat"
+    )
     parser.set_defaults(handler=handle)
 
 
 async def handle(args: argparse.Namespace) -> int:
+    console = settings.telegram_bot_token is None
+    # Log lines would break up a console conversation; LOG_LEVEL set explicitly still wins.
+    if console and "log_level" not in settings.model_fields_set:
+        logging.getLogger().setLevel(logging.WARNING)
     try:
         url = await init_db()
+        await seed_catalog()
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        await close_db()
         return 1
-    await close_db()
-    print(f"database ready at {describe(url)}")
-    return 0
+
+    redact_logs(settings.telegram_bot_token, settings.openai_api_key)
+    providers = Providers(settings)
+    try:
+        if console:
+            return await _console(providers, describe(url))
+        await _telegram(providers)
+        return 0
+    finally:
+        await providers.aclose()
+        await close_db()
+
+
+async def _console(providers: Providers, where: str) -> int:
+    print(f"ledger: {where}")
+    options = ReplyOptions(live=False, parse_mode=None)
+    return await run_console(build_dispatcher(providers, options))
+
+
+async def _telegram(providers: Providers) -> None:
+    assert settings.telegram_bot_token is not None
+    options = ReplyOptions(
+        live=True,
+        edit_interval_s=settings.telegram_edit_interval_s,
+        parse_mode=settings.telegram_parse_mode,
+    )
+    bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base)
+    await poll(build_dispatcher(providers, options), bot)

@@ -1,0 +1,69 @@
+"""``/model``: list the models a user can choose, and keep their choice."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from models import LLMModel, User
+from services.catalog import choosable_models, choose_model, model_for
+from services.llm import Providers
+
+# TODO: the list stops at this many models, the first by provider and name; page through
+# the catalogue once an operator activates more than fit in one message.
+MAX_LISTED = 30
+
+
+class ModelChoice(CallbackData, prefix="model"):
+    id: int
+
+
+async def on_model(
+    message: Message, command: CommandObject, user: User, providers: Providers
+) -> None:
+    if command.args:
+        model = await choose_model(user, command.args.strip(), providers)
+        await message.answer(f"Your model is now {model}.")
+        return
+
+    current = await model_for(user, providers)
+    models = (await choosable_models(providers))[:MAX_LISTED]
+    lines = [f"Your model is {current}. Choose another, or send /model NAME:"]
+    lines += [f"• {model.name}: {_prices(model)}" for model in models]
+    keyboard = [
+        [InlineKeyboardButton(text=str(model), callback_data=ModelChoice(id=model.id).pack())]
+        for model in models
+    ]
+    await message.answer(
+        "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=keyboard)
+    )
+
+
+async def on_model_chosen(
+    query: CallbackQuery, callback_data: ModelChoice, user: User, providers: Providers
+) -> None:
+    model = await choose_model(user, callback_data.id, providers)
+    await query.answer(f"Model: {model}")
+    if isinstance(query.message, Message):
+        await query.message.edit_text(f"Your model is now {model}.")
+
+
+def _prices(model: LLMModel) -> str:
+    if model.input_price is None or model.output_price is None:
+        return "price unknown"
+    if model.input_price == model.output_price == 0:
+        return "free"
+    return (
+        f"${model.input_price.normalize():f} in, ${model.output_price.normalize():f} out "
+        "per million tokens"
+    )
+
+
+def build_router() -> Router:
+    """``/model`` and the buttons it shows."""
+    router = Router(name="model")
+    router.message.register(on_model, Command("model"))
+    router.callback_query.register(on_model_chosen, ModelChoice.filter())
+    return router

@@ -1,0 +1,1 @@
+"""Middlewares that run before every handler."""

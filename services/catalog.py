@@ -1,0 +1,240 @@
+"""The catalogue of models: the shipped seed, imports of price maps, and each user's choice.
+
+Prices are exact Decimals per million tokens. A LiteLLM price map states them per token as
+JSON numbers, so the map is parsed with ``parse_float=Decimal`` and scaled by 10^6 without
+any float arithmetic: 1.5e-07 per token is 0.15 per million, exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import LLMModel, User
+from models.llm_model import PRICE_PLACES
+from services import loggers
+from services.errors import InvalidValue
+from services.llm import ECHO_MODEL, ECHO_PROVIDER, OPENAI_PROVIDER, Providers
+
+SEED_PATH = Path(__file__).with_name("catalog_seed.json")
+PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_PLACES)
+# LiteLLM's map opens with a documentation entry that describes the format.
+LITELLM_SPEC_KEY = "sample_spec"
+
+
+@dataclass
+class ImportSummary:
+    """What an import of a price map did, entry by entry."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_chat: int = 0
+    no_price: int = 0
+
+    def __str__(self) -> str:
+        total = self.added + self.updated + self.unchanged + self.not_chat + self.no_price
+        return (
+            f"{total} entries: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged; skipped {self.not_chat} that are not chat models "
+            f"and {self.no_price} without a usable price"
+        )
+
+
+async def seed_catalog(path: Path = SEED_PATH) -> int:
+    """Load the shipped list of models when the catalogue is empty.
+
+    Returns:
+        How many models were added: 0 when the catalogue already had some.
+    """
+    if await LLMModel.exists():
+        return 0
+    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    seed = json.loads(text, parse_float=Decimal)
+    as_of = date.fromisoformat(seed["prices_as_of"])
+    try:
+        async with in_transaction():
+            for entry in seed["models"]:
+                await LLMModel.create(**_seed_fields(entry, as_of))
+    except IntegrityError:
+        # Another process seeded the empty catalogue at the same moment; its rows stand.
+        return 0
+    loggers.catalog.info("catalogue seeded with %d models", len(seed["models"]))
+    return len(seed["models"])
+
+
+async def import_litellm(path: Path, as_of: date | None = None) -> ImportSummary:
+    """Add or update the chat models of a price map in LiteLLM's JSON format.
+
+    New models are active; a known model keeps its active flag and gets the new prices.
+
+    Args:
+        path: The JSON file.
+        as_of: The date the prices were read; today (UTC) by default.
+
+    Raises:
+        InvalidValue: The file is not JSON or not a map of models.
+    """
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        entries = json.loads(text, parse_float=Decimal)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidValue("price map", f"cannot read {path}: {exc}") from exc
+    if not isinstance(entries, dict):
+        raise InvalidValue("price map", f"{path} is not a JSON object of models")
+
+    as_of = as_of or datetime.now(UTC).date()
+    summary = ImportSummary()
+    known = {(m.provider, m.name): m for m in await LLMModel.all()}
+    async with in_transaction():
+        for name, entry in entries.items():
+            if name != LITELLM_SPEC_KEY:
+                await _import_entry(name, entry, as_of, known, summary)
+    loggers.catalog.info("price map imported: %s", summary)
+    return summary
+
+
+async def active_models() -> list[LLMModel]:
+    """The active models, by provider and name."""
+    return await LLMModel.filter(is_active=True).order_by("provider", "name")
+
+
+async def choosable_models(providers: Providers) -> list[LLMModel]:
+    """The active models the configured providers can serve."""
+    return [model for model in await active_models() if providers.can_serve(model)]
+
+
+async def default_model(providers: Providers) -> LLMModel:
+    """The model for users who chose none.
+
+    With a remote provider configured it is the one the settings name, added to the catalogue with
+    unknown prices if it is not there yet (its cost then stays empty); otherwise echo.
+    """
+    if providers.remote is None:
+        model, _ = await LLMModel.get_or_create(
+            provider=ECHO_PROVIDER,
+            name=ECHO_MODEL,
+            defaults={"input_price": Decimal(0), "output_price": Decimal(0)},
+        )
+        return model
+
+    model, created = await LLMModel.get_or_create(
+        provider=OPENAI_PROVIDER, name=providers.remote_model
+    )
+    if created:
+        loggers.catalog.warning("model %s added to the catalogue without prices", model.id)
+    return model
+
+
+async def model_for(user: User, providers: Providers) -> LLMModel:
+    """The model that answers ``user``: their choice while it can serve, else the default."""
+    chosen = await LLMModel.get_or_none(chosen_by__id=user.id, is_active=True)
+    if chosen is not None and providers.can_serve(chosen):
+        return chosen
+    return await default_model(providers)
+
+
+async def choose_model(user: User, choice: int | str, providers: Providers) -> LLMModel:
+    """Make a model ``user``'s choice, by id, ``provider/name`` or a name no other shares.
+
+    Raises:
+        InvalidValue: No active model the providers can serve goes by that id or name, or
+            the name belongs to several providers' models.
+    """
+    candidates = [m for m in await choosable_models(providers) if _matches(m, choice)]
+    if not candidates:
+        raise InvalidValue("model", f"{choice!r} is not one you can choose: /model lists them")
+    if len(candidates) > 1:
+        names = ", ".join(str(m) for m in candidates)
+        raise InvalidValue("model", f"{choice!r} is ambiguous: say one of {names}")
+
+    model = candidates[0]
+    await User.filter(id=user.id).update(model=model)
+    loggers.catalog.info("user id=%s chose model id=%s", user.id, model.id)
+    return model
+
+
+def _matches(model: LLMModel, choice: int | str) -> bool:
+    if isinstance(choice, int):
+        return bool(model.id == choice)
+    return choice in (model.name, str(model))
+
+
+def _seed_fields(entry: dict[str, Any], as_of: date) -> dict[str, Any]:
+    return {
+        "provider": entry["provider"],
+        "name": entry["name"],
+        "input_price": Decimal(entry["input_price"]),
+        "output_price": Decimal(entry["output_price"]),
+        "prices_as_of": as_of,
+        "context_window": entry.get("context_window"),
+        "max_output_tokens": entry.get("max_output_tokens"),
+    }
+
+
+async def _import_entry(
+    name: str,
+    entry: Any,
+    as_of: date,
+    known: dict[tuple[str, str], LLMModel],
+    summary: ImportSummary,
+) -> None:
+    if not isinstance(entry, dict) or entry.get("mode") != "chat":
+        summary.not_chat += 1
+        return
+    prices = (
+        _per_million(entry.get("input_cost_per_token")),
+        _per_million(entry.get("output_cost_per_token")),
+    )
+    if prices[0] is None or prices[1] is None:
+        summary.no_price += 1
+        return
+
+    fields = {
+        "input_price": prices[0],
+        "output_price": prices[1],
+        "context_window": _count(entry.get("max_input_tokens") or entry.get("max_tokens")),
+        "max_output_tokens": _count(entry.get("max_output_tokens")),
+    }
+    provider = str(entry.get("litellm_provider") or "unknown")
+    model = known.get((provider, name))
+    if model is None:
+        await LLMModel.create(
+            using_db=None, provider=provider, name=name, prices_as_of=as_of, **fields
+        )
+        summary.added += 1
+    elif any(getattr(model, key) != value for key, value in fields.items()):
+        model.update_from_dict({**fields, "prices_as_of": as_of})
+        await model.save()
+        summary.updated += 1
+    else:
+        summary.unchanged += 1
+
+
+def _per_million(value: object) -> Decimal | None:
+    # bool is an int to Python, and a price map's true/false is no price.
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    try:
+        price = Decimal(value).scaleb(6)
+        exact = price.quantize(PRICE_QUANTUM)
+    except InvalidOperation:
+        return None
+    # A price the column cannot hold exactly, or a negative one, is no usable price.
+    if exact != price or price < 0:
+        return None
+    return exact
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return value

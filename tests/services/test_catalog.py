@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+import config
+from models import LLMModel, User
+from services.catalog import (
+    choose_model,
+    import_litellm,
+    model_for,
+    seed_catalog,
+)
+from services.errors import InvalidValue
+from services.llm import Providers
+
+LITELLM_MAP = (
+    config.ROOT / ".." / "shared/data/litellm-prices/model_prices_and_context_window.json"
+)
+AS_OF = date(2026, 12, 4)
+
+needs_litellm_map = pytest.mark.skipif(
+    not LITELLM_MAP.exists(),
+    reason=f"the LiteLLM price map is not at {LITELLM_MAP} (the project does not ship it)",
+)
+
+
+def offline() -> Providers:
+    settings = config.Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        openai_api_key=None,
+        openai_base_url=None,
+    )
+    return Providers(settings)
+
+
+def remote() -> Providers:
+    return Providers(
+        config.Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            openai_api_key=SecretStr("sk-unused"),
+            openai_base_url="http://127.0.0.1:9/v1",
+            openai_model="gpt-4o-mini",
+        )
+    )
+
+
+def write_map(tmp_path: Path, entries: dict[str, object]) -> Path:
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    return path
+
+
+async def test_empty_catalogue_is_seeded_with_echo_and_priced_models(db: object) -> None:
+    assert await seed_catalog() == 6
+
+    echo = await LLMModel.get(provider="echo", name="echo")
+    mini = await LLMModel.get(provider="openai", name="gpt-4o-mini")
+    assert (echo.input_price, echo.output_price) == (Decimal(0), Decimal(0))
+    assert (mini.input_price, mini.output_price) == (Decimal("0.15"), Decimal("0.6"))
+    assert mini.prices_as_of == date(2026, 12, 4)
+
+
+async def test_catalogue_with_models_is_not_seeded_again(db: object) -> None:
+    await LLMModel.create(provider="local", name="llama")
+
+    assert await seed_catalog() == 0
+    assert await LLMModel.all().values_list("name", flat=True) == ["llama"]
+
+
+@needs_litellm_map
+async def test_real_price_map_loads_chat_models_with_exact_prices(db: object) -> None:
+    summary = await import_litellm(LITELLM_MAP, AS_OF)
+
+    assert (summary.added, summary.not_chat, summary.no_price) == (166, 52, 0)
+    assert str(summary) == (
+        "218 entries: 166 added, 0 updated, 0 unchanged; "
+        "skipped 52 that are not chat models and 0 without a usable price"
+    )
+    mini = await LLMModel.get(provider="openai", name="gpt-4o-mini")
+    # 1.5e-07 per token in the file: 0.15 per million, exactly.
+    assert (mini.input_price, mini.output_price) == (Decimal("0.15"), Decimal("0.6"))
+    assert (mini.context_window, mini.max_output_tokens) == (128_000, 16_384)
+    haiku = await LLMModel.get(name="claude-3-haiku-20240307")
+    assert (haiku.provider, haiku.input_price, haiku.output_price) == (
+        "anthropic",
+        Decimal("0.25"),
+        Decimal("1.25"),
+    )
+
+
+@needs_litellm_map
+async def test_second_import_of_the_same_map_changes_nothing(db: object) -> None:
+    await seed_catalog()
+    first = await import_litellm(LITELLM_MAP, AS_OF)
+    second = await import_litellm(LITELLM_MAP, AS_OF)
+
+    # The seed's five OpenAI models carry the map's prices already.
+    assert (first.added, first.updated, first.unchanged) == (161, 0, 5)
+    assert (second.added, second.updated, second.unchanged) == (0, 0, 166)
+    assert await LLMModel.all().count() == 167
+
+
+async def test_import_skips_and_counts_what_is_no_priced_chat_model(
+    db: object, tmp_path: Path
+) -> None:
+    path = write_map(
+        tmp_path,
+        {
+            "sample_spec": {"mode": "chat", "input_cost_per_token": 0},
+            "embed-1": {"mode": "embedding", "input_cost_per_token": 1e-07},
+            "free-chat": {"mode": "chat", "litellm_provider": "local"},
+            "half-priced": {"mode": "chat", "input_cost_per_token": 1e-07},
+            "negative": {
+                "mode": "chat",
+                "input_cost_per_token": -1e-07,
+                "output_cost_per_token": 1e-07,
+            },
+            "tiny": {
+                "mode": "chat",
+                "litellm_provider": "x",
+                "input_cost_per_token": 1e-13,
+                "output_cost_per_token": 1e-07,
+            },
+            "good": {
+                "mode": "chat",
+                "litellm_provider": "x",
+                "input_cost_per_token": 3e-06,
+                "output_cost_per_token": 1.5e-05,
+            },
+        },
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    assert (summary.added, summary.not_chat, summary.no_price) == (1, 1, 4)
+    good = await LLMModel.get(name="good")
+    assert (good.provider, good.input_price, good.output_price) == (
+        "x",
+        Decimal("3"),
+        Decimal("15"),
+    )
+
+
+async def test_import_updates_prices_and_keeps_a_deactivated_model_inactive(
+    db: object, tmp_path: Path
+) -> None:
+    await LLMModel.create(provider="openai", name="gpt-x", input_price=1, is_active=False)
+    path = write_map(
+        tmp_path,
+        {
+            "gpt-x": {
+                "mode": "chat",
+                "litellm_provider": "openai",
+                "input_cost_per_token": 2e-06,
+                "output_cost_per_token": 8e-06,
+            }
+        },
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    model = await LLMModel.get(name="gpt-x")
+    assert summary.updated == 1
+    assert (model.input_price, model.output_price, model.is_active) == (
+        Decimal("2"),
+        Decimal("8"),
+        False,
+    )
+    assert model.prices_as_of == AS_OF
+
+
+async def test_import_of_a_file_that_is_not_json_is_refused(db: object, tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text("{not json", encoding="utf-8")
+
+    with pytest.raises(InvalidValue, match="invalid price map: cannot read"):
+        await import_litellm(path)
+    assert await LLMModel.all().count() == 0
+
+
+async def test_user_without_a_choice_gets_echo_offline(user: User) -> None:
+    await seed_catalog()
+
+    assert str(await model_for(user, offline())) == "echo/echo"
+
+
+async def test_user_without_a_choice_gets_the_configured_remote_model(user: User) -> None:
+    await seed_catalog()
+
+    assert str(await model_for(user, remote())) == "openai/gpt-4o-mini"
+
+
+async def test_configured_model_missing_from_catalogue_is_added_without_prices(
+    user: User,
+) -> None:
+    providers = Providers(
+        config.Settings(
+            _env_file=None, openai_base_url="http://127.0.0.1:9/v1", openai_model="llama3"
+        )  # type: ignore[call-arg]
+    )
+
+    model = await model_for(user, providers)
+
+    assert (model.provider, model.name, model.input_price) == ("openai", "llama3", None)
+
+
+async def test_chosen_model_persists_and_answers(user: User) -> None:
+    await seed_catalog()
+
+    chosen = await choose_model(user, "gpt-4o", remote())
+
+    assert str(chosen) == "openai/gpt-4o"
+    reloaded = await User.get(id=user.id)
+    assert str(await model_for(reloaded, remote())) == "openai/gpt-4o"
+
+
+async def test_chosen_model_that_cannot_serve_falls_back_to_the_default(user: User) -> None:
+    await seed_catalog()
+    await choose_model(user, "openai/gpt-4o", remote())
+
+    # Without a remote provider the choice stands in the table but echo answers.
+    assert str(await model_for(user, offline())) == "echo/echo"
+
+
+async def test_unknown_or_inactive_model_cannot_be_chosen(user: User) -> None:
+    await seed_catalog()
+    await LLMModel.filter(name="gpt-4o").update(is_active=False)
+
+    with pytest.raises(InvalidValue, match="'gpt-4o' is not one you can choose: /model"):
+        await choose_model(user, "gpt-4o", remote())
+    with pytest.raises(InvalidValue, match="'nonesuch' is not one you can choose"):
+        await choose_model(user, "nonesuch", remote())
+
+
+async def test_name_shared_by_two_providers_must_be_qualified(user: User) -> None:
+    await seed_catalog()
+    await LLMModel.create(provider="openrouter", name="gpt-4o")
+
+    with pytest.raises(InvalidValue, match="'gpt-4o' is ambiguous: say one of"):
+        await choose_model(user, "gpt-4o", remote())
+    assert str(await choose_model(user, "openrouter/gpt-4o", remote())) == "openrouter/gpt-4o"
