@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     # None sends model output as plain text; "HTML" or "MarkdownV2" try markup first and
     # fall back to plain text when Telegram cannot parse it.
     telegram_parse_mode: str | None = None
+    # Webhook mode (``python -m bot webhook``): the secret Telegram sends back in the
+    # X-Telegram-Bot-Api-Secret-Token header, where this process listens, and the public
+    # base URL to register with Telegram (unset: register it yourself, once, for all).
+    telegram_webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_path: str = "/telegram"
+    webhook_url: str | None = None
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

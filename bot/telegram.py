@@ -12,10 +12,21 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import TelegramObject
 from pydantic import SecretStr
 
+from bot.streaming import ReplyOptions
+from config import settings
 from services import loggers
 
 # How long a stopping bot lets the answers under way finish.
 DRAIN_S = 30.0
+
+
+def live_options() -> ReplyOptions:
+    """How answers are shown on Telegram: streamed into one edited message."""
+    return ReplyOptions(
+        live=True,
+        edit_interval_s=settings.telegram_edit_interval_s,
+        parse_mode=settings.telegram_parse_mode,
+    )
 
 
 def build_bot(token: SecretStr, api_base: str | None = None) -> Bot:

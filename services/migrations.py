@@ -157,6 +157,9 @@ async def prepare_schema(conn: BaseDBAsyncClient) -> SchemaStatus:
         SchemaAhead: It records migrations this code does not have.
         StorageError: Its tables are not this bot's.
     """
+    # TODO: two processes starting at once on an empty database may both create the
+    # schema and race; replicas are started after `db upgrade` (README). This can go once
+    # creation runs under a lock (pg_advisory_lock on PostgreSQL).
     status = await inspect_schema(conn)
     if status.state is SchemaState.EMPTY:
         # A new database gets its schema straight from the models; the migrations that

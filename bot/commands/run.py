@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from typing import Any
 
 from bot.console import run_console
 from bot.dispatcher import build_dispatcher
-from bot.redact import redact_logs
+from bot.startup import StartupFailed, running
 from bot.streaming import ReplyOptions
-from bot.telegram import build_bot, poll
+from bot.telegram import build_bot, live_options, poll
 from config import settings
-from services.catalog import seed_catalog
-from services.db import close_db, describe, init_db
-from services.errors import LedgerError
+from services.db import describe
 from services.llm import Providers
 
 
@@ -32,23 +29,13 @@ async def handle(args: argparse.Namespace) -> int:
     if console and "log_level" not in settings.model_fields_set:
         logging.getLogger().setLevel(logging.WARNING)
     try:
-        url = await init_db()
-        await seed_catalog()
-    except LedgerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        await close_db()
+        async with running() as (url, providers):
+            if console:
+                return await _console(providers, describe(url))
+            await _telegram(providers)
+            return 0
+    except StartupFailed:
         return 1
-
-    redact_logs(settings.telegram_bot_token, settings.openai_api_key)
-    providers = Providers(settings)
-    try:
-        if console:
-            return await _console(providers, describe(url))
-        await _telegram(providers)
-        return 0
-    finally:
-        await providers.aclose()
-        await close_db()
 
 
 async def _console(providers: Providers, where: str) -> int:
@@ -59,10 +46,5 @@ async def _console(providers: Providers, where: str) -> int:
 
 async def _telegram(providers: Providers) -> None:
     assert settings.telegram_bot_token is not None
-    options = ReplyOptions(
-        live=True,
-        edit_interval_s=settings.telegram_edit_interval_s,
-        parse_mode=settings.telegram_parse_mode,
-    )
     bot = build_bot(settings.telegram_bot_token, settings.telegram_api_base)
-    await poll(build_dispatcher(providers, options), bot)
+    await poll(build_dispatcher(providers, live_options()), bot)
