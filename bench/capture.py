@@ -19,23 +19,25 @@ class _Recorder(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
+        self.params: list[Any] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args
         if isinstance(args, tuple) and args and isinstance(args[0], str):
             self.statements.append(args[0])
+            self.params.append(args[1] if len(args) > 1 else None)
 
 
 @contextmanager
-def recording() -> Iterator[list[str]]:
-    """Collect every statement the ORM sends inside the block."""
+def recording() -> Iterator[_Recorder]:
+    """Collect every statement the ORM sends inside the block, with its parameters."""
     recorder = _Recorder()
     level, propagate = _CLIENT_LOG.level, _CLIENT_LOG.propagate
     _CLIENT_LOG.setLevel(logging.DEBUG)
     _CLIENT_LOG.propagate = False
     _CLIENT_LOG.addHandler(recorder)
     try:
-        yield recorder.statements
+        yield recorder
     finally:
         _CLIENT_LOG.removeHandler(recorder)
         _CLIENT_LOG.setLevel(level)
@@ -44,9 +46,16 @@ def recording() -> Iterator[list[str]]:
 
 async def statements_of(call: Awaitable[Any]) -> list[str]:
     """The statements one awaited call sends."""
-    with recording() as statements:
+    with recording() as recorder:
         await call
-    return list(statements)
+    return list(recorder.statements)
+
+
+async def parameters_of(call: Awaitable[Any]) -> list[Any]:
+    """The parameters of each statement one awaited call sends."""
+    with recording() as recorder:
+        await call
+    return list(recorder.params)
 
 
 def insert_columns(sql: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 import asyncpg
 
-from bench.capture import insert_columns, statements_of
+from bench.capture import insert_columns, parameters_of, statements_of
 from models.response import COST_PLACES
 from services.history import Exchange, recent_exchanges
 from services.logging import cost_of, log_request, log_response
@@ -45,6 +45,7 @@ class Statements:
     history_select: str
     user_select: str
     user_insert: str
+    user_select_limit: int
 
 
 async def capture_statements(model_id: int, user_id: int) -> Statements:
@@ -55,8 +56,15 @@ async def capture_statements(model_id: int, user_id: int) -> Statements:
     price_select, response_insert = write
     [history] = await statements_of(recent_exchanges(user_id, HISTORY_LIMIT))
     user_select, user_insert = await statements_of(get_or_create_user(-1, "capture"))
+    [lookup] = await parameters_of(get_or_create_user(-1, "capture"))
     return Statements(
-        request_insert[0], price_select, response_insert, history, user_select, user_insert
+        request_insert[0],
+        price_select,
+        response_insert,
+        history,
+        user_select,
+        user_insert,
+        lookup[-1],
     )
 
 
@@ -205,7 +213,11 @@ class AiosqliteSide:
     async def register(self, tg_ids: list[int]) -> list[int]:
         ids = []
         for t in tg_ids:
-            rows = list(await self.conn.execute_fetchall(self.sql.user_select, [t, 2]))
+            rows = list(
+                await self.conn.execute_fetchall(
+                    self.sql.user_select, [t, self.sql.user_select_limit]
+                )
+            )
             if rows:
                 ids.append(rows[0][self.user_select_id])
                 continue
@@ -270,7 +282,9 @@ class Sqlite3Side:
     async def register(self, tg_ids: list[int]) -> list[int]:
         ids = []
         for t in tg_ids:
-            row = self.conn.execute(self.sql.user_select, [t, 2]).fetchone()
+            row = self.conn.execute(
+                self.sql.user_select, [t, self.sql.user_select_limit]
+            ).fetchone()
             if row is not None:
                 ids.append(row[self.user_select_id])
                 continue
@@ -316,7 +330,7 @@ class AsyncpgSide:
     async def register(self, tg_ids: list[int]) -> list[int]:
         ids = []
         for t in tg_ids:
-            rows = await self.conn.fetch(self.sql.user_select, t, 2)
+            rows = await self.conn.fetch(self.sql.user_select, t, self.sql.user_select_limit)
             if rows:
                 ids.append(rows[0][self.user_select_id])
                 continue
