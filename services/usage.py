@@ -18,10 +18,9 @@ and one with two answers counts once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.exceptions import BaseORMException
 
@@ -54,9 +53,12 @@ _NO_COST = {"sqlite": "NULL", "postgres": "NULL::numeric"}
 _NO_COUNT = {"sqlite": "NULL", "postgres": "NULL::bigint"}
 
 
-@dataclass(frozen=True, slots=True)
-class DayUsage:
-    """What one user used on one UTC day; a sum is None when nothing was known to add."""
+class DayUsage(NamedTuple):
+    """What one user used on one UTC day; a sum is None when nothing was known to add.
+
+    A named tuple rather than a dataclass: a report over a million exchanges builds tens
+    of thousands of rows, and a tuple is built several times faster.
+    """
 
     user_id: int
     day: date
@@ -178,4 +180,5 @@ def _from_sqlite(row: Any) -> DayUsage:
 
 
 def _from_postgres(row: Any) -> DayUsage:
-    return DayUsage(row[0], row[1], row[2], row[3], row[4], row[5])
+    # asyncpg already gives int, date and Decimal at twelve places.
+    return DayUsage._make(row)
