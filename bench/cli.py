@@ -32,6 +32,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-million", action="store_true", help="stop the report ledger at 100,000 exchanges"
     )
     parser.add_argument(
+        "--no-pool-reset",
+        action="store_true",
+        help="also run PostgreSQL with a pool that sends no reset query on release",
+    )
+    parser.add_argument(
         "--json", metavar="PATH", help="also write the results as JSON ('-': stdout)"
     )
     parser.add_argument("--profile", metavar="DIR", type=Path, help="pyinstrument profiles here")
@@ -86,6 +91,11 @@ async def run_all(args: argparse.Namespace, progress: Progress) -> dict[str, Any
                     skipped["postgres"] = reason
                     continue
                 runs.append(await run_backend(target, sizes, args.rounds, progress, args.profile))
+                if args.no_pool_reset:
+                    variant = PostgresTarget(args.postgres_url, pool_reset=False)
+                    runs.append(
+                        await run_backend(variant, sizes, args.rounds, progress, args.profile)
+                    )
             else:
                 raise SystemExit(f"unknown backend {backend!r}: use sqlite and/or postgres")
     return {
@@ -131,6 +141,8 @@ def summary(report: dict[str, Any]) -> str:
             groups = ""
             if "inexact_groups" in check:
                 groups = f"{check['inexact_groups']} inexact groups of {check['groups']:,}; "
+            if "plain_sum_inexact_groups" in check:
+                groups += f"SQLite's own SUM(cost): {check['plain_sum_inexact_groups']:,} off; "
             lines.append(f"  {check['workload']}: {groups}sides disagreeing: {disagreeing}")
         lines.append(f"  known user registration: {run.known_user_statements} statement(s)")
     for backend, reason in report["skipped"].items():

@@ -6,6 +6,7 @@ import gc
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from bench.sides import Message, ProjectSide, capture_statements, plain
 from bench.stats import Progress, Result
 from bench.targets import Target
 from models import LLMModel
-from services.db import close_db, init_db
+from services.db import close_db
 from services.users import get_or_create_user
 
 
@@ -65,7 +66,7 @@ async def _write_phase(
     progress: Progress,
     profile: Path | None,
 ) -> Any:
-    await init_db(await target.create("write"))
+    await target.open_project(await target.create("write"))
     model = await LLMModel.create(
         provider="openai", name="gpt-4o-mini", input_price=Decimal("0.15"), output_price="0.6"
     )
@@ -136,7 +137,7 @@ async def _ledger_phase(
     sql: Any,
 ) -> None:
     url = await target.create("ledger")
-    await init_db(url)
+    await target.open_project(url)
     await close_db()
     ledger = Ledger(users=sizes.ledger_users, exchanges=0)
 
@@ -147,7 +148,7 @@ async def _ledger_phase(
         run.loads.append(
             {"exchanges": size, "seconds": ledger.seconds - before, "method": ledger.method}
         )
-        await init_db(url)
+        await target.open_project(url)
         sides = [ProjectSide(1), *await target.open_sides(sql, 1)]
         if index == 0:
             await _history(target.name, run, sides, sizes, rounds, progress, profile, size)
@@ -193,15 +194,30 @@ async def _report(
     expected = sums_by_group(ledger)
     got = {(row.user_id, row.day): row.cost for row in answers["project"]}
     inexact = sum(1 for key in expected.keys() | got.keys() if expected.get(key) != got.get(key))
-    run.exactness.append(
-        {
-            "workload": result.workload,
-            "groups": len(expected),
-            "inexact_groups": inexact,
-            "sides_disagreeing": _disagreeing(answers),
-        }
-    )
+    check = {
+        "workload": result.workload,
+        "groups": len(expected),
+        "inexact_groups": inexact,
+        "sides_disagreeing": _disagreeing(answers),
+    }
+    floor = next((side for side in sides if side.name == "sqlite3"), None)
+    if floor is not None:
+        check["plain_sum_inexact_groups"] = _plain_sum_misses(floor.conn, expected)
+    run.exactness.append(check)
     await _profile(profile, result, sides[0].report)
+
+
+def _plain_sum_misses(conn: Any, expected: dict[tuple[int, date], Decimal | None]) -> int:
+    """Groups whose cost SQLite's own SUM gets wrong: it adds the texts as doubles."""
+    rows = conn.execute(
+        "SELECT q.user_id, date(q.created_at), SUM(s.cost) FROM responses s "
+        "CROSS JOIN requests q ON q.id = s.request_id GROUP BY 1, 2"
+    ).fetchall()
+    return sum(
+        1
+        for user, day, total in rows
+        if total is not None and Decimal(repr(total)) != expected[(user, date.fromisoformat(day))]
+    )
 
 
 def _disagreeing(answers: dict[str, Any]) -> list[str]:

@@ -35,7 +35,11 @@ class Result:
 
     @property
     def raw_side(self) -> str:
-        return "aiosqlite" if self.backend == "sqlite" else "asyncpg"
+        return "aiosqlite" if self.dialect == "sqlite" else "asyncpg"
+
+    @property
+    def dialect(self) -> str:
+        return self.backend.split("-", 1)[0]
 
     @property
     def ratio(self) -> float:
@@ -47,7 +51,7 @@ class Result:
 
     @property
     def target(self) -> str:
-        limit = RATIO_TARGETS.get((self.backend, self.family))
+        limit = RATIO_TARGETS.get((self.dialect, self.family))
         parts = [] if limit is None else [f"<= {limit:.2f}x"]
         if self.workload == "report 1M":
             parts.append(f"< {REPORT_SECONDS:.0f} s")
@@ -55,7 +59,7 @@ class Result:
 
     @property
     def met(self) -> bool | None:
-        limit = RATIO_TARGETS.get((self.backend, self.family))
+        limit = RATIO_TARGETS.get((self.dialect, self.family))
         if limit is None:
             return None
         met = self.ratio <= limit

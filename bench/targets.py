@@ -11,12 +11,15 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 import asyncpg
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 
 import config
 from bench.ledger import Ledger
 from bench.load import load_postgres, load_sqlite
 from bench.sides import AiosqliteSide, AsyncpgSide, Sqlite3Side, Statements
 from models import Request
+from services.db import init_db
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -25,6 +28,7 @@ class Target(Protocol):
     name: str
 
     async def create(self, label: str) -> str: ...
+    async def open_project(self, url: str) -> None: ...
     async def open_sides(self, sql: Statements, model_id: int) -> list[Any]: ...
     async def close_sides(self) -> None: ...
     async def load(self, ledger: Ledger, count: int, first_id: int) -> None: ...
@@ -44,6 +48,9 @@ class SqliteTarget:
     async def create(self, label: str) -> str:
         self.path = os.path.join(self.folder, f"{label}.sqlite3")
         return config.db_url(f"sqlite://{self.path}")
+
+    async def open_project(self, url: str) -> None:
+        await init_db(url)
 
     def pragmas(self) -> dict[str, Any]:
         # Those of the connection Tortoise really opened: ours plus its own defaults.
@@ -76,10 +83,24 @@ class SqliteTarget:
         return f"SQLite {sqlite3.sqlite_version}"
 
 
+class NoResetConnection(asyncpg.Connection):
+    """A connection whose release to the pool sends nothing to the server.
+
+    asyncpg's pool resets each connection it takes back with a query (advisory locks,
+    cursors, LISTEN, settings), one more round trip per statement Tortoise runs.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class PostgresTarget:
     name = "postgres"
 
-    def __init__(self, server_url: str) -> None:
+    def __init__(self, server_url: str, pool_reset: bool = True) -> None:
+        self.pool_reset = pool_reset
+        if not pool_reset:
+            self.name = "postgres-noreset"
         self.server_url = server_url
         self.prefix = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}_"
         self.created: list[str] = []
@@ -110,6 +131,19 @@ class PostgresTarget:
         self.created.append(name)
         self.url = urlsplit(self.server_url)._replace(path=f"/{name}").geturl()
         return self.url
+
+    async def open_project(self, url: str) -> None:
+        if self.pool_reset:
+            await init_db(url)
+            return
+        # The project's configuration, with the one change measured: no reset on release.
+        tortoise_config = config.tortoise_config(url)
+        name = config.backend(url)
+        connection = expand_db_url(url)
+        connection["credentials"]["connection_class"] = NoResetConnection
+        tortoise_config["connections"][name] = connection
+        await Tortoise.init(config=tortoise_config, _enable_global_fallback=True)
+        await Tortoise.generate_schemas(safe=True)
 
     async def open_sides(self, sql: Statements, model_id: int) -> list[Any]:
         self.raw = await asyncpg.connect(self._dsn(self.url))
