@@ -30,6 +30,9 @@ from services.errors import InvalidValue, StorageError
 
 # Text of a cost as an integer number of 10^-12: "1.5" and "1.5E-7" both, digits of the
 # mantissa times the power of ten the exponent and the decimal point leave.
+# TODO: a day's cost above 9,223,372 (2^63 units) overflows SQLite's integer SUM, which
+# fails the report rather than round it, and digits past the twelfth place (which
+# cost_of never writes) are dropped; both go if costs are stored as integer units.
 _SQLITE_COST_UNITS = """CASE
     WHEN instr(s.cost, 'E') THEN
         CAST(replace(substr(s.cost, 1, instr(s.cost, 'E') - 1), '.', '') AS INTEGER)
