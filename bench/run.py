@@ -273,7 +273,7 @@ async def _profile(
     await work()
     profiler.stop()
     name = f"{result.backend}-{result.workload.replace(' ', '-')}.txt"
-    _save(folder / name, profiler.output_text(unicode=True, show_all=False))
+    _save(folder / name, profiler.output_text(unicode=True, show_all=True))
 
 
 def _save(path: Path, text: str) -> None:
