@@ -16,6 +16,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from services.errors import LedgerError
+
 # Marker values stand in for the arguments while Tortoise builds the statement. They are
 # positive (LIMIT refuses negative numbers) and far from any id or count the bot stores.
 _MARKER_BASE = 4_611_686_018_427_000_000
@@ -62,7 +64,7 @@ class PreparedQuery:
         sql, params = query.query.get_parameterized_sql()
         slots = [markers.index(p) if p in markers else None for p in params]
         if sorted(s for s in slots if s is not None) != list(range(self.arity)):
-            raise RuntimeError(f"each argument must appear once in {sql!r}")
+            raise LedgerError(f"each argument must appear once in the statement: {sql}")
         return sql, slots, list(params)
 
 
