@@ -7,9 +7,12 @@ from tortoise.exceptions import BaseORMException, IntegrityError
 from models import User
 from services import loggers
 from services.errors import InvalidValue, StorageError
+from services.prepared import PreparedQuery
 from services.text import storable
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Every update looks its user up: built once, the lookup is one short round trip.
+_BY_TG_ID = PreparedQuery(User, lambda tg_id: User.filter(tg_id=tg_id).limit(1), arity=1)
 
 
 async def get_or_create_user(
@@ -37,7 +40,7 @@ async def get_or_create_user(
     }
 
     try:
-        user = await User.get_or_none(tg_id=tg_id)
+        user = await _find(tg_id)
         if user is None:
             user = await _create(tg_id, fields)
         else:
@@ -53,6 +56,12 @@ async def forget_user(tg_id: int) -> bool:
     if deleted:
         loggers.ledger.info("forgot user tg=%s", tg_id)
     return bool(deleted)
+
+
+async def _find(tg_id: int) -> User | None:
+    rows = await _BY_TG_ID.rows(tg_id)
+    # The row becomes a model the way Tortoise's own queries make one.
+    return User._init_from_db(**rows[0]) if rows else None
 
 
 async def _create(tg_id: int, fields: dict[str, str | None]) -> User:

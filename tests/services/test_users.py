@@ -1,4 +1,6 @@
 import asyncio
+import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -61,3 +63,45 @@ async def test_forget_user_removes_them_and_their_history(user: User, llm_model:
     assert await forget_user(user.tg_id) is False
     assert await User.all().count() == 0
     assert await Request.all().count() == 0
+
+
+class QueryCounter(logging.Handler):
+    """Counts the statements Tortoise sends: its client logs each one at DEBUG."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.args and isinstance(record.args, tuple) and isinstance(record.args[0], str):
+            self.statements.append(record.args[0])
+
+
+@pytest.fixture
+def queries() -> Iterator[QueryCounter]:
+    counter = QueryCounter()
+    client_log = logging.getLogger("tortoise.db_client")
+    level = client_log.level
+    client_log.setLevel(logging.DEBUG)
+    client_log.addHandler(counter)
+    yield counter
+    client_log.removeHandler(counter)
+    client_log.setLevel(level)
+
+
+async def test_known_unchanged_user_costs_one_round_trip(
+    db: object, queries: QueryCounter
+) -> None:
+    await get_or_create_user(42, "Ada", "ada", "en")
+    queries.statements.clear()
+
+    await get_or_create_user(42, "Ada", "ada", "en")
+
+    assert len(queries.statements) == 1
+    assert queries.statements[0].startswith("SELECT ")
+
+
+async def test_new_user_costs_a_lookup_and_an_insert(db: object, queries: QueryCounter) -> None:
+    await get_or_create_user(43, "Bob")
+
+    assert [s.split(" ", 1)[0] for s in queries.statements] == ["SELECT", "INSERT"]
