@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import asyncpg
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from tortoise.backends.base.config_generator import expand_db_url
 
 ROOT = Path(__file__).resolve().parent
 
@@ -120,12 +122,30 @@ def sqlite_path(url: str) -> Path | None:
     return None if path == ":memory:" else Path(path)
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A PostgreSQL connection that goes back to the pool without a reset query.
+
+    asyncpg resets every connection it takes back (``RESET ALL``, ``UNLISTEN *``,
+    ``CLOSE ALL``, releasing advisory locks): one more round trip for each statement,
+    since Tortoise takes a pooled connection per statement. The bot sets no session
+    state, so there is nothing to reset; an open transaction is still rolled back. The
+    measured gain is in the README (Benchmarks).
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 def tortoise_config(url: str | None = None) -> dict[str, Any]:
     """The Tortoise configuration for a URL (the one in force by default)."""
     url = db_url(url)
     name = backend(url)
+    connection: str | dict[str, Any] = url
+    if name == "postgres":
+        connection = expand_db_url(url)
+        connection["credentials"].setdefault("connection_class", PooledConnection)
     return {
-        "connections": {name: url},
+        "connections": {name: connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -32,9 +32,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-million", action="store_true", help="stop the report ledger at 100,000 exchanges"
     )
     parser.add_argument(
-        "--no-pool-reset",
+        "--pool-reset",
         action="store_true",
-        help="also run PostgreSQL with a pool that sends no reset query on release",
+        help="also run PostgreSQL with asyncpg's reset query on every release, to compare",
     )
     parser.add_argument(
         "--json", metavar="PATH", help="also write the results as JSON ('-': stdout)"
@@ -91,8 +91,8 @@ async def run_all(args: argparse.Namespace, progress: Progress) -> dict[str, Any
                     skipped["postgres"] = reason
                     continue
                 runs.append(await run_backend(target, sizes, args.rounds, progress, args.profile))
-                if args.no_pool_reset:
-                    variant = PostgresTarget(args.postgres_url, pool_reset=False)
+                if args.pool_reset:
+                    variant = PostgresTarget(args.postgres_url, pool_reset=True)
                     runs.append(
                         await run_backend(variant, sizes, args.rounds, progress, args.profile)
                     )

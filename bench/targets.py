@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import aiosqlite
 import asyncpg
 from tortoise import Tortoise
-from tortoise.backends.base.config_generator import expand_db_url
 
 import config
 from bench.ledger import Ledger
@@ -83,24 +82,13 @@ class SqliteTarget:
         return f"SQLite {sqlite3.sqlite_version}"
 
 
-class NoResetConnection(asyncpg.Connection):
-    """A connection whose release to the pool sends nothing to the server.
-
-    asyncpg's pool resets each connection it takes back with a query (advisory locks,
-    cursors, LISTEN, settings), one more round trip per statement Tortoise runs.
-    """
-
-    def get_reset_query(self) -> str:
-        return ""
-
-
 class PostgresTarget:
     name = "postgres"
 
-    def __init__(self, server_url: str, pool_reset: bool = True) -> None:
+    def __init__(self, server_url: str, pool_reset: bool = False) -> None:
         self.pool_reset = pool_reset
-        if not pool_reset:
-            self.name = "postgres-noreset"
+        if pool_reset:
+            self.name = "postgres-reset"
         self.server_url = server_url
         self.prefix = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}_"
         self.created: list[str] = []
@@ -133,15 +121,13 @@ class PostgresTarget:
         return self.url
 
     async def open_project(self, url: str) -> None:
-        if self.pool_reset:
+        if not self.pool_reset:
             await init_db(url)
             return
-        # The project's configuration, with the one change measured: no reset on release.
+        # The project's configuration, with asyncpg's reset on release put back, to compare.
         tortoise_config = config.tortoise_config(url)
-        name = config.backend(url)
-        connection = expand_db_url(url)
-        connection["credentials"]["connection_class"] = NoResetConnection
-        tortoise_config["connections"][name] = connection
+        connection = tortoise_config["connections"][config.backend(url)]
+        connection["credentials"]["connection_class"] = asyncpg.Connection
         await Tortoise.init(config=tortoise_config, _enable_global_fallback=True)
         await Tortoise.generate_schemas(safe=True)
 

@@ -31,8 +31,6 @@ MILLION = Decimal(1_000_000)
 _PRICE_PLACES = Decimal(1).scaleb(-PRICE_PLACES)
 
 # Every message runs these three statements; they are built once, not once per message.
-# TODO: on PostgreSQL each statement also pays asyncpg's pool reset on release, a second
-# round trip (README, Benchmarks); it goes when the pool is configured without one.
 _INSERT_REQUEST = PreparedInsert(Request)
 _INSERT_RESPONSE = PreparedInsert(Response)
 _PRICES = PreparedQuery(
