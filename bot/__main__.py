@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     # At DEBUG Tortoise logs SQL with its bound values (prompts, replies) and a third of
     # the database password; those lines stay off whatever LOG_LEVEL says.
-    for noisy in ("tortoise", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
+    if logging.getLogger().level < logging.INFO:
+        for noisy in ("tortoise", "aiosqlite", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.INFO)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

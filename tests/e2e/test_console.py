@@ -83,6 +83,8 @@ async def test_console_leaves_cleanly_at_end_of_input(tmp_path: Path) -> None:
 
     assert status == 0, err
     assert lines[-2:] == ["bot> You said: Hello", "you> "]
+    # Regression: Tortoise's "shutdown" INFO line once leaked into the console's stderr.
+    assert err == ""
 
 
 async def test_console_through_openai_provider_fills_the_cost(db_url: str, tmp_path: Path) -> None:
