@@ -18,6 +18,8 @@ from services import loggers
 
 # How long a stopping bot lets the answers under way finish.
 DRAIN_S = 30.0
+# How long cancelled answers get to record themselves as cancelled.
+CANCEL_S = 5.0
 
 
 def live_options() -> ReplyOptions:
@@ -96,4 +98,9 @@ class InFlight(BaseMiddleware):
         loggers.bot.info("waiting for %d answers under way", len(self._tasks))
         _, late = await asyncio.wait(set(self._tasks), timeout=limit_s)
         if late:
-            loggers.bot.warning("%d answers still running at shutdown", len(late))
+            # Cancelled while the database is still open, each records its request as
+            # cancelled instead of failing later on a closed connection.
+            loggers.bot.warning("cancelling %d answers still running at shutdown", len(late))
+            for task in late:
+                task.cancel()
+            await asyncio.wait(late, timeout=CANCEL_S)

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from models import LLMModel, Response, ResponseStatus, User
+from config import settings
+from models import LLMModel, Request, Response, ResponseStatus, User
 from services import loggers
 from services.catalog import model_for
-from services.errors import ProviderError
+from services.errors import AnswerInProgress, ProviderError
 from services.llm import Completion, OnText, Providers
 from services.llm.base import Clock
-from services.logging import log_request, log_response, validate_prompt
+from services.logging import log_response, record_request, validate_prompt
+
+# Beyond the provider's own timeouts: time to store and show an answer.
+ANSWER_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -59,17 +64,23 @@ async def ask(
     Raises:
         EmptyPrompt, PromptTooLong: Nothing was stored.
         ProviderError: The provider failed; the failure is in the ledger.
+        AnswerInProgress: A redelivered message whose first copy is still being answered;
+            that answer is the one the user gets.
     """
     prompt = validate_prompt(prompt)
     model = await model_for(user, providers)
     provider = providers.for_model(model)
-    request_id = await log_request(user.id, prompt, model, chat_id=chat_id, message_id=message_id)
-    if chat_id is not None and message_id is not None:
+    recorded = await record_request(user.id, prompt, model, chat_id=chat_id, message_id=message_id)
+    request_id = recorded.id
+    if not recorded.created:
+        # Telegram delivered this message again: show the answer again, pay once.
         earlier = await _earlier_answer(request_id)
         if earlier is not None:
-            # Telegram delivered this message again: show the answer again, pay once.
             loggers.ledger.info("request id=%s answered already: replayed", request_id)
             return Answer(request_id=request_id, model=model, completion=earlier)
+        if await _still_answering(request_id):
+            loggers.ledger.info("request id=%s is being answered: copy ignored", request_id)
+            raise AnswerInProgress(request_id)
 
     # TODO: each prompt goes to the model alone, without the conversation before it; send
     # the recent exchanges along once the history service exists.
@@ -106,6 +117,20 @@ async def ask(
         completion.ttft_ms,
     )
     return Answer(request_id=request_id, model=model, completion=completion)
+
+
+async def _still_answering(request_id: int) -> bool:
+    """True while the first delivery may still be waiting for its answer.
+
+    A request with no response at all, younger than the longest a provider may take, is
+    still in the hands of whoever received it first (another task, another replica). An
+    older one was orphaned by a process that died mid-answer, and is answered anew.
+    """
+    if await Response.exists(request_id=request_id):
+        return False
+    longest = settings.llm_timeout_s * (settings.llm_max_retries + 1) + ANSWER_GRACE_S
+    cutoff = datetime.now(UTC) - timedelta(seconds=longest)
+    return await Request.exists(id=request_id, created_at__gte=cutoff)
 
 
 async def _earlier_answer(request_id: int) -> Completion | None:

@@ -8,6 +8,7 @@
     |   +-- EmptyPrompt
     |   +-- PromptTooLong        (length, limit)
     |   +-- InvalidValue         a bad field value (field, reason)
+    +-- AnswerInProgress         a redelivered message still being answered (request_id)
     +-- StorageError             the database refused or failed; nothing half-written
     |   +-- SchemaBehind         older than the code: run the upgrade (pending)
     |   +-- SchemaAhead          written by a newer bot (unknown)
@@ -56,6 +57,14 @@ class InvalidValue(InvalidInput):
         self.field = field
         self.reason = reason
         super().__init__(f"invalid {field}: {reason}")
+
+
+class AnswerInProgress(LedgerError):
+    """A redelivered message whose first delivery is still being answered."""
+
+    def __init__(self, request_id: int) -> None:
+        self.request_id = request_id
+        super().__init__(f"request {request_id} is being answered already")
 
 
 class StorageError(LedgerError):

@@ -6,6 +6,7 @@ question on record.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -59,6 +60,27 @@ async def log_request(
         EmptyPrompt, PromptTooLong: The prompt is blank or over ``MAX_PROMPT_CHARS``.
         NotFound: No user or no model with that id.
     """
+    recorded = await record_request(user_id, prompt, model, chat_id=chat_id, message_id=message_id)
+    return recorded.id
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request's id, and whether this call stored it (False: a redelivery)."""
+
+    id: int
+    created: bool
+
+
+async def record_request(
+    user_id: int,
+    prompt: str,
+    model: LLMModel | int,
+    *,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+) -> RecordedRequest:
+    """:func:`log_request`, telling a new request from a redelivered one."""
     prompt = validate_prompt(prompt)
     model_id = model.id if isinstance(model, LLMModel) else model
     _check_id("user", user_id)
@@ -73,9 +95,10 @@ async def log_request(
         "created_at": datetime.now(UTC),
     }
     try:
-        return await _INSERT_REQUEST.insert(row)
+        return RecordedRequest(await _INSERT_REQUEST.insert(row), created=True)
     except IntegrityError as exc:
-        return await _explain_refused_request(exc, user_id, model_id, chat_id, message_id)
+        existing = await _explain_refused_request(exc, user_id, model_id, chat_id, message_id)
+        return RecordedRequest(existing, created=False)
     except BaseORMException as exc:
         raise StorageError(f"cannot store the request of user {user_id}: {exc}") from exc
 

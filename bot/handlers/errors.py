@@ -7,7 +7,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
 
 from services import loggers
-from services.errors import InvalidInput, NotFound, ProviderError
+from services.errors import AnswerInProgress, InvalidInput, NotFound, ProviderError
 
 SOMETHING_WENT_WRONG = "Something went wrong on my side. Please try again in a minute."
 
@@ -15,6 +15,11 @@ SOMETHING_WENT_WRONG = "Something went wrong on my side. Please try again in a m
 async def on_known_error(event: ErrorEvent, bot: Bot) -> None:
     # Their messages are written for the user: what happened and what to do.
     await _tell(bot, event.update, _sentence(str(event.exception)))
+
+
+async def on_duplicate(event: ErrorEvent) -> None:
+    # The first copy of this message is being answered; a second answer would be noise.
+    loggers.bot.info("update %s: a copy of a message being answered", event.update.update_id)
 
 
 async def on_unexpected_error(event: ErrorEvent, bot: Bot) -> None:
@@ -50,6 +55,7 @@ def _sentence(text: str) -> str:
 def build_router() -> Router:
     """Known errors first, then everything else."""
     router = Router(name="errors")
+    router.errors.register(on_duplicate, ExceptionTypeFilter(AnswerInProgress))
     router.errors.register(
         on_known_error, ExceptionTypeFilter(ProviderError, InvalidInput, NotFound)
     )

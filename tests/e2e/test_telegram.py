@@ -296,3 +296,33 @@ async def test_final_edit_refused_by_flood_control_is_sent_after_the_wait(
     edits = fake_telegram.called("editMessageText")
     assert [edit.text for edit in edits] == ["You said: Patience please"] * 2
     assert (await Response.get()).status == ResponseStatus.OK
+
+
+async def test_answer_still_running_at_shutdown_is_recorded_as_cancelled(
+    db: TortoiseContext, fake_telegram: FakeTelegram, fake_openai: FakeOpenAI
+) -> None:
+    # Regression: the database closed under an answer outliving the drain, which then
+    # failed with a traceback and left its request without a response.
+    await seed_catalog()
+    fake_openai.by_prompt = {"Think forever": "hold"}
+    providers = Providers(remote_settings(fake_openai.url))
+    dispatcher = build_dispatcher(providers, ReplyOptions(edit_interval_s=0))
+    bot = build_bot(SecretStr(fake_telegram.token), fake_telegram.api_base)
+    polling = asyncio.create_task(
+        poll(dispatcher, bot, polling_timeout=1, handle_signals=False, drain_s=0.2)
+    )
+    await fake_telegram.queue(Updates().text(ADA, "Think forever"))
+    while not fake_openai.requests:
+        await asyncio.sleep(0.05)
+
+    await dispatcher.stop_polling()
+    await polling
+    fake_openai.release.set()
+    await providers.aclose()
+
+    response = await Response.get().prefetch_related("request")
+    assert (response.request.prompt, response.status, response.error) == (
+        "Think forever",
+        ResponseStatus.CANCELLED,
+        "cancelled",
+    )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -8,7 +9,7 @@ import config
 from models import Request, Response, ResponseStatus, User
 from services.catalog import seed_catalog
 from services.chat import ask
-from services.errors import EmptyPrompt, PromptTooLong, ProviderError
+from services.errors import AnswerInProgress, EmptyPrompt, PromptTooLong, ProviderError
 from services.llm import Completion, OnText, Providers
 from services.llm.base import Provider
 from services.llm.echo import EchoProvider, count_tokens
@@ -192,3 +193,51 @@ class Counting(EchoProvider):
     async def complete(self, model: str, prompt: str) -> Completion:
         self.calls += 1
         return await super().complete(model, prompt)
+
+
+class Held(EchoProvider):
+    """Echo that waits for ``release`` before answering, and counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.asked = 0
+
+    async def complete(self, model: str, prompt: str) -> Completion:
+        self.asked += 1
+        await self.release.wait()
+        return await super().complete(model, prompt)
+
+
+async def test_two_copies_of_one_message_at_once_are_answered_and_paid_once(
+    user: User,
+) -> None:
+    # Regression: a copy arriving while the first was still waiting for the provider was
+    # sent to the provider again, and the ledger held two paid answers.
+    await seed_catalog()
+    held = Held()
+    providers = echo_only(held)
+    first = asyncio.create_task(ask(providers, user, "Once", chat_id=7, message_id=71))
+    await asyncio.sleep(0.1)
+
+    with pytest.raises(AnswerInProgress, match="is being answered already"):
+        await ask(providers, user, "Once", chat_id=7, message_id=71)
+    held.release.set()
+    answer = await first
+
+    assert answer.text == "You said: Once"
+    assert held.asked == 1
+    assert await Response.filter(request__message_id=71).count() == 1
+
+
+async def test_copy_of_a_message_orphaned_by_a_dead_process_is_answered(user: User) -> None:
+    await seed_catalog()
+    await ask(echo_only(), user, "Orphan", chat_id=7, message_id=72)
+    # As a process killed mid-answer leaves it: the request, old, and no response.
+    await Response.filter(request__message_id=72).delete()
+    await Request.filter(message_id=72).update(created_at=datetime(2020, 1, 1, tzinfo=UTC))
+
+    answer = await ask(echo_only(), user, "Orphan", chat_id=7, message_id=72)
+
+    assert answer.text == "You said: Orphan"
+    assert await Request.filter(message_id=72).count() == 1
+    assert await Response.filter(request__message_id=72, status=ResponseStatus.OK).count() == 1
