@@ -11,12 +11,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import BaseORMException
+from tortoise.exceptions import BaseORMException, ConfigurationError
 
 import config
 from models import User
@@ -48,24 +49,29 @@ async def init_db(url: str | None = None) -> str:
     url = config.db_url(url)
     try:
         settings = config.tortoise_config(url)
-    except ValueError as exc:
+    except (ValueError, ConfigurationError) as exc:
         raise StorageError(f"DATABASE_URL is not usable: {exc}") from exc
     if _url is not None and _url != url:
         await close_db()
 
     path = config.sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
     try:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         if _url is None:
             # The global fallback lets tasks aiogram starts later see the same connections.
             await Tortoise.init(config=settings, _enable_global_fallback=True)
             _url = url
         await prepare_schema(User._meta.db)
+        if path is not None:
+            await _check_writable(User._meta.db, path)
     except LedgerError:
         await close_db()
         raise
+    except (TypeError, ValueError) as exc:
+        # Tortoise hands URL query parameters to the driver, which refuses unknown ones.
+        await close_db()
+        raise StorageError(f"DATABASE_URL is not usable: {exc}") from exc
     except (BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
         # Drivers raise their own errors for a file that is no database or a server that
         # refuses us; close what was opened, or aiosqlite's thread keeps the process alive.
@@ -90,10 +96,30 @@ async def get_db() -> AsyncIterator[BaseDBAsyncClient]:
     yield User._meta.db
 
 
+async def _check_writable(conn: BaseDBAsyncClient, path: Path) -> None:
+    # A read-only file opens and answers reads; without this, every message would fail.
+    # Writing user_version back unchanged, then rolling back, touches no data; a
+    # read-only connection refuses even that ("attempt to write a readonly database").
+    rows = await conn.execute_query_dict("PRAGMA user_version")
+    version = int(rows[0]["user_version"])
+    try:
+        await conn.execute_script(f"BEGIN IMMEDIATE; PRAGMA user_version={version}; ROLLBACK;")
+    except BaseORMException as exc:
+        if "readonly" in str(exc):
+            raise StorageError(
+                f"the database {path} is read-only: the bot must write its ledger"
+            ) from exc
+        raise
+
+
 def describe(url: str) -> str:
     """A URL fit for a log line: the SQLite path, or the server and database, no password."""
     path = config.sqlite_path(url)
     if path is not None:
         return str(path)
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or 5432}{parts.path}"
+    try:
+        port = str(parts.port or 5432)
+    except ValueError:
+        port = "?"
+    return f"{parts.scheme}://{parts.hostname}:{port}{parts.path}"

@@ -42,6 +42,9 @@ from services.migrations import (
 )
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+# What opening a database may raise besides our own errors; TypeError and ValueError come
+# from URL parameters the driver does not know or cannot read.
+DRIVER_ERRORS = (BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError)
 SET_ASIDE = "first_release_users"
 SHOWN = 10
 
@@ -75,9 +78,12 @@ async def upgrade(url: str | None = None) -> UpgradeReport:
         _require_sqlite_file(path)
 
     try:
+        if path is not None:
+            # As at startup: a new file's folder is created, not refused.
+            path.parent.mkdir(parents=True, exist_ok=True)
         async with _connection(url) as conn:
             return await _upgrade(conn, path)
-    except (BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+    except (*DRIVER_ERRORS, TypeError, ValueError) as exc:
         raise UpgradeFailed(f"the upgrade of {describe(url)}", exc) from exc
 
 
@@ -98,7 +104,7 @@ async def schema_status(url: str | None = None) -> SchemaStatus:
     try:
         async with _connection(url) as conn:
             return await inspect_schema(conn)
-    except (BaseORMException, OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+    except (*DRIVER_ERRORS, TypeError, ValueError) as exc:
         raise UpgradeFailed(f"reading the schema of {describe(url)}", exc) from exc
 
 

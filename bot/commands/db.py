@@ -74,6 +74,10 @@ def status_lines(status: SchemaStatus, where: str) -> list[str]:
         lines.append(f"pending: {', '.join(status.pending)}")
     if status.unknown:
         lines.append(f"unknown to this version: {', '.join(status.unknown)}")
-    if status.state is not SchemaState.CURRENT:
+    if status.state is SchemaState.AHEAD:
+        lines.append("a newer version of the bot wrote it: run that version")
+    elif status.state is SchemaState.FOREIGN:
+        lines.append("these are not the bot's tables: point DATABASE_URL at its database")
+    elif status.state is not SchemaState.CURRENT:
         lines.append(f"to upgrade: {UPGRADE_COMMAND}")
     return lines

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.commands.db import status_lines
 from models import LLMModel, User
 from services.db import close_db, init_db
 from services.logging import log_request, log_response
+from services.migrations import SchemaState, SchemaStatus
 from services.users import get_or_create_user
 from tests.db.migration_helpers import ROOT, fetch, first_release
 
@@ -115,3 +117,15 @@ async def test_status_names_the_upgrade_for_a_first_release_file(db_url: str) ->
         ["pending: 0001_baseline", "to upgrade: python -m bot db upgrade"],
     )
     assert out.splitlines()[0].endswith(": first release")
+
+
+def test_status_of_a_newer_or_foreign_database_does_not_advise_the_upgrade() -> None:
+    # Regression: status advised `db upgrade`, which refuses both.
+    newer = SchemaStatus(SchemaState.AHEAD, ("0001_baseline", "0009_future"))
+    foreign = SchemaStatus(SchemaState.FOREIGN, tables=frozenset({"invoices"}))
+
+    assert status_lines(newer, "db")[-1] == "a newer version of the bot wrote it: run that version"
+    assert status_lines(foreign, "db") == [
+        "db: foreign",
+        "these are not the bot's tables: point DATABASE_URL at its database",
+    ]
