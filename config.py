@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tortoise.backends.base.config_generator import expand_db_url
 
@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, ge=0)
 
     log_level: str = "INFO"
+
+    @field_validator(
+        "telegram_bot_token", "openai_api_key", "telegram_webhook_secret", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `TELEGRAM_BOT_TOKEN=` in a .env template means "not set", not "the empty token".
+        return None if value == "" else value
 
     @property
     def default_sqlite_path(self) -> Path:

@@ -13,8 +13,9 @@ import logging
 import pkgutil
 import sys
 
+from pydantic import ValidationError
+
 import bot.commands
-from config import settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,8 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Settings are read when config is first imported: a bad value is the operator's to fix,
+    # so it gets one line naming the setting (never its value, which may be a secret).
+    try:
+        from config import settings
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        print(f"error: invalid setting: {problems}", file=sys.stderr)
+        return 2
+    level = logging.getLevelName(settings.log_level.upper())
+    if not isinstance(level, int):
+        print(
+            "error: invalid setting: LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR", file=sys.stderr
+        )
+        return 2
+
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import io
 import itertools
 import json
 import sys
@@ -128,6 +129,9 @@ async def run_console(
     echo_input = not stdin.isatty()
     stdout.write(f"Console chat as {name}. Type a question; {QUIT} or Ctrl-D leaves.\n")
 
+    # Bytes that are not UTF-8 become U+FFFD rather than ending the chat.
+    if isinstance(stdin, io.TextIOWrapper):
+        stdin.reconfigure(errors="replace")
     lines = _lines(stdin)
     for update_id in itertools.count(1):
         stdout.write("you> ")
@@ -159,9 +163,12 @@ def _lines(stdin: TextIO) -> asyncio.Queue[str | None]:
     queue: asyncio.Queue[str | None] = asyncio.Queue()
 
     def read() -> None:
-        for line in stdin:
-            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
-        loop.call_soon_threadsafe(queue.put_nowait, None)
+        try:
+            for line in stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
+        finally:
+            # Whatever stops the reading, the chat ends instead of waiting for ever.
+            loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=read, name="console-input", daemon=True).start()
     return queue

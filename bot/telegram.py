@@ -9,7 +9,9 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import TelegramObject
+from aiogram.utils.token import TokenValidationError
 from pydantic import SecretStr
 
 from bot.streaming import ReplyOptions
@@ -20,6 +22,21 @@ from services import loggers
 DRAIN_S = 30.0
 # How long cancelled answers get to record themselves as cancelled.
 CANCEL_S = 5.0
+
+
+# What Telegram may answer a bot that starts with a bad token or no way to reach it.
+STARTUP_ERRORS = (TokenValidationError, TelegramAPIError, TelegramNetworkError)
+
+
+def startup_problem(exc: BaseException) -> str:
+    """What to tell the operator when Telegram refuses to start the bot."""
+    if isinstance(exc, TokenValidationError):
+        return "TELEGRAM_BOT_TOKEN is not a bot token (they look like 123456:ABC-DEF...)"
+    if isinstance(exc, TelegramUnauthorizedError):
+        return "Telegram refused TELEGRAM_BOT_TOKEN: check the token with @BotFather"
+    if isinstance(exc, TelegramNetworkError):
+        return "cannot reach the Bot API (TELEGRAM_API_BASE, or Telegram): check the network"
+    return f"the Bot API refused to start the bot ({type(exc).__name__})"
 
 
 def live_options() -> ReplyOptions:

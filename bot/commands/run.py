@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 from bot.console import run_console
 from bot.dispatcher import build_dispatcher
 from bot.startup import StartupFailed, running
 from bot.streaming import ReplyOptions
-from bot.telegram import build_bot, live_options, poll
+from bot.telegram import STARTUP_ERRORS, build_bot, live_options, poll, startup_problem
 from config import settings
 from services.db import describe
 from services.llm import Providers
@@ -32,7 +33,11 @@ async def handle(args: argparse.Namespace) -> int:
         async with running() as (url, providers):
             if console:
                 return await _console(providers, describe(url))
-            await _telegram(providers)
+            try:
+                await _telegram(providers)
+            except STARTUP_ERRORS as exc:
+                print(f"error: {startup_problem(exc)}", file=sys.stderr)
+                return 1
             return 0
     except StartupFailed:
         return 1

@@ -6,11 +6,14 @@ import argparse
 import sys
 from typing import Any
 
+from pydantic import SecretStr
+
 from bot.dispatcher import build_dispatcher
 from bot.startup import StartupFailed, running
-from bot.telegram import build_bot, live_options
+from bot.telegram import STARTUP_ERRORS, build_bot, live_options, startup_problem
 from bot.webhook import check_secret, serve
 from config import settings
+from services.llm import Providers
 
 
 def register(commands: Any) -> None:
@@ -33,20 +36,31 @@ async def handle(args: argparse.Namespace) -> int:
 
     try:
         async with running() as (_, providers):
-            await serve(
-                build_dispatcher(providers, live_options()),
-                build_bot(token, settings.telegram_api_base),
-                secret=secret,
-                host=args.host,
-                port=args.port,
-                path=args.path,
-                public_url=settings.webhook_url,
-            )
-            return 0
+            return await _serve(providers, token, secret, args)
     except StartupFailed:
         return 1
 
 
-def _refuse(problem: str) -> int:
+async def _serve(
+    providers: Providers, token: SecretStr, secret: SecretStr, args: argparse.Namespace
+) -> int:
+    try:
+        await serve(
+            build_dispatcher(providers, live_options()),
+            build_bot(token, settings.telegram_api_base),
+            secret=secret,
+            host=args.host,
+            port=args.port,
+            path=args.path,
+            public_url=settings.webhook_url,
+        )
+    except STARTUP_ERRORS as exc:
+        return _refuse(startup_problem(exc), status=1)
+    except OSError as exc:
+        return _refuse(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", status=1)
+    return 0
+
+
+def _refuse(problem: str, status: int = 2) -> int:
     print(f"error: {problem}", file=sys.stderr)
-    return 2
+    return status

@@ -124,3 +124,27 @@ async def test_console_reports_an_unusable_database(tmp_path: Path) -> None:
     assert status == 1
     assert lines == []
     assert f"error: cannot open the database at {not_a_database}" in err
+
+
+async def test_console_reads_bytes_that_are_not_utf8_as_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    # Regression: under strict decoding the input thread died and the console hung.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env={
+            **clean_environment(),
+            "DATABASE_URL": f"sqlite://{tmp_path}/ledger.sqlite3",
+            "PYTHONIOENCODING": "utf-8:strict",
+        },
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(b"bad \xff\n/quit\n"), timeout=60)
+
+    assert process.returncode == 0, err.decode()
+    assert "bot> You said: bad \N{REPLACEMENT CHARACTER}" in out.decode().splitlines()
