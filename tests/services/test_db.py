@@ -79,3 +79,13 @@ async def test_postgres_url_with_an_unknown_parameter_gets_a_clear_error(
         pytest.skip(postgres_unreachable)
     with pytest.raises(StorageError, match="DATABASE_URL is not usable"):
         await init_db(postgres_url("test") + "?bogus=1")
+
+
+async def test_sqlite_path_with_a_hash_is_refused_not_cut_short(tmp_path: Path) -> None:
+    # Regression: "/a/h#x/ledger.sqlite3" quietly became the file "/a/h".
+    folder = tmp_path / "h#x"
+
+    with pytest.raises(StorageError, match="a SQLite path with '#' in it is not supported"):
+        await init_db(f"sqlite://{folder}/ledger.sqlite3")
+    assert not folder.exists()
+    assert not (tmp_path / "h").exists()
