@@ -271,7 +271,9 @@ def _read_fields(entry: dict[str, Any]) -> dict[str, Any] | str:
         count = _count(value)
         if count is not None and count > COUNT_LIMIT:
             return f"{key.replace('_', ' ')} out of range"
-        fields[key] = count
+        # A limit the entry leaves out (or states unusably) keeps the stored one.
+        if count is not None:
+            fields[key] = count
     return fields
 
 

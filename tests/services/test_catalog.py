@@ -352,3 +352,31 @@ async def test_import_counts_a_price_too_small_to_store_as_no_usable_price(
 
     assert (summary.added, summary.no_price) == (0, 1)
     assert await LLMModel.all().count() == 0
+
+
+async def test_import_without_a_context_window_keeps_the_stored_one(
+    db: object, tmp_path: Path
+) -> None:
+    await seed_catalog()
+    path = write_map(
+        tmp_path,
+        {
+            "gpt-4o": {
+                "mode": "chat",
+                "litellm_provider": "openai",
+                "input_cost_per_token": 3e-06,
+                "output_cost_per_token": 1e-05,
+            }
+        },
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    gpt = await LLMModel.get(provider="openai", name="gpt-4o")
+    assert summary.updated == 1
+    assert (gpt.input_price, gpt.context_window, gpt.max_output_tokens) == (
+        Decimal(3),
+        128_000,
+        16_384,
+    )
+    assert (await import_litellm(path, AS_OF)).unchanged == 1
