@@ -23,7 +23,7 @@ from models.llm_model import PRICE_DIGITS, PRICE_PLACES
 from services import loggers
 from services.errors import InvalidValue
 from services.llm import ECHO_MODEL, ECHO_PROVIDER, OPENAI_PROVIDER, Providers
-from services.text import storable
+from services.text import shortened, storable
 
 SEED_PATH = Path(__file__).with_name("catalog_seed.json")
 PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_PLACES)
@@ -36,6 +36,8 @@ NAME_LENGTH = 200
 COUNT_LIMIT = 2**31 - 1
 # LiteLLM's map opens with a documentation entry that describes the format.
 LITELLM_SPEC_KEY = "sample_spec"
+# An ambiguous choice names at most this many of the models it could mean.
+MAX_NAMED = 5
 
 
 @dataclass
@@ -187,16 +189,23 @@ async def choose_model(user: User, choice: int | str, providers: Providers) -> L
             the name belongs to several providers' models.
     """
     candidates = [m for m in await choosable_models(providers) if _matches(m, choice)]
+    said = repr(shortened(choice) if isinstance(choice, str) else choice)
     if not candidates:
-        raise InvalidValue("model", f"{choice!r} is not one you can choose: /model lists them")
+        raise InvalidValue("model", f"{said} is not one you can choose: /model lists them")
     if len(candidates) > 1:
-        names = ", ".join(str(m) for m in candidates)
-        raise InvalidValue("model", f"{choice!r} is ambiguous: say one of {names}")
+        raise InvalidValue("model", f"{said} is ambiguous: say one of {_names(candidates)}")
 
     model = candidates[0]
     await User.filter(id=user.id).update(model=model)
     loggers.catalog.info("user id=%s chose model id=%s", user.id, model.id)
     return model
+
+
+def _names(models: list[LLMModel]) -> str:
+    names = ", ".join(shortened(str(m)) for m in models[:MAX_NAMED])
+    if len(models) > MAX_NAMED:
+        names += f" or {len(models) - MAX_NAMED} more"
+    return names
 
 
 def _matches(model: LLMModel, choice: int | str) -> bool:

@@ -380,3 +380,20 @@ async def test_import_without_a_context_window_keeps_the_stored_one(
         16_384,
     )
     assert (await import_litellm(path, AS_OF)).unchanged == 1
+
+
+async def test_ambiguous_long_name_is_refused_naming_a_few_models_shortened(
+    user: User,
+) -> None:
+    name = "n" * 200
+    for provider in "abcdefg":
+        await LLMModel.create(provider=provider, name=name)
+    short = f"{'n' * 63}…"
+    listed = ", ".join(f"{provider}/{'n' * 61}…" for provider in "abcde")
+
+    with pytest.raises(InvalidValue) as refused:
+        await choose_model(user, name, remote())
+
+    assert str(refused.value) == (
+        f"invalid model: '{short}' is ambiguous: say one of {listed} or 2 more"
+    )
