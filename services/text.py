@@ -23,3 +23,14 @@ def storable(text: str) -> str:
         # U+FFFD when decoding back.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return text.replace("\x00", REPLACEMENT)
+
+
+SHORT = 64
+
+
+def shortened(text: str, limit: int = SHORT) -> str:
+    """Return ``text``, cut to ``limit`` characters ending in an ellipsis if it is longer.
+
+    For echoing a name a user or a price map gave into a reply that has to stay short.
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "\N{HORIZONTAL ELLIPSIS}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date
 from pathlib import Path
 
@@ -60,3 +61,34 @@ async def test_catalog_import_of_a_missing_file_fails_with_a_message(
 
     assert await handle_import(args) == 1
     assert "error: invalid price map: cannot read" in capsys.readouterr().err
+
+
+async def test_catalog_import_of_unstorable_entries_counts_them_and_succeeds(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "prices.json"
+    chat = {"mode": "chat", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06}
+    path.write_text(
+        json.dumps({"n" * 201: chat, "a\x00": chat, "big": {**chat, "max_tokens": 10**11}}),
+        encoding="utf-8",
+    )
+    args = argparse.Namespace(file=path, as_of=date(2026, 12, 4))
+
+    assert await handle_import(args) == 0
+
+    assert capsys.readouterr().out == (
+        f"{path}: 3 entries: 1 added, 0 updated, 0 unchanged; skipped 0 that are not chat "
+        "models and 0 without a usable price; skipped 2 invalid: context window out of "
+        "range (1), name too long (1)\n"
+    )
+
+
+async def test_catalog_import_of_a_deeply_nested_file_fails_with_one_line(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+    assert await handle_import(argparse.Namespace(file=path, as_of=None)) == 1
+
+    assert capsys.readouterr().err == (f"error: invalid price map: {path} is nested too deeply\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pytest
 from aiogram.types import Update
@@ -13,7 +14,8 @@ from tortoise.context import TortoiseContext
 import config
 from bot.handlers.help import HELP
 from bot.handlers.unsupported import CANNOT_READ
-from models import Request, Response, User
+from bot.replies import MESSAGE_LIMIT, utf16_len
+from models import LLMModel, Request, Response, User
 from services.catalog import seed_catalog
 from services.llm import Providers
 from tests.fakes.fixtures import Chat
@@ -118,3 +120,28 @@ async def test_sticker_is_not_sent_to_any_model(chat: Chat) -> None:
     assert chat.shown == [CANNOT_READ]
     assert await Request.all().count() == 0
     assert await User.filter(tg_id=ADA_ID).exists()
+
+
+async def test_model_with_a_name_too_long_for_a_reply_is_echoed_shortened(chat: Chat) -> None:
+    assert await chat.say("/model " + "x" * 4050) == [
+        f"Invalid model: '{'x' * 63}…' is not one you can choose: /model lists them"
+    ]
+
+
+async def test_model_list_of_long_names_and_prices_fits_one_message(chat: Chat) -> None:
+    for n in range(40):
+        await LLMModel.create(
+            provider="echo",
+            name=f"{n:02}" + "n" * 198,
+            input_price=Decimal("999999999999.999999"),
+            output_price=Decimal("999999999999.999999"),
+        )
+
+    [shown] = await chat.say("/model")
+
+    lines = shown.split("\n")
+    assert utf16_len(shown) <= MESSAGE_LIMIT
+    assert len(lines) == 24
+    assert lines[1] == (
+        f"• 00{'n' * 97}…: $999999999999.999999 in, $999999999999.999999 out per million tokens"
+    )

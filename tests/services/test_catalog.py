@@ -245,3 +245,155 @@ async def test_name_shared_by_two_providers_must_be_qualified(user: User) -> Non
     with pytest.raises(InvalidValue, match="'gpt-4o' is ambiguous: say one of"):
         await choose_model(user, "gpt-4o", remote())
     assert str(await choose_model(user, "openrouter/gpt-4o", remote())) == "openrouter/gpt-4o"
+
+
+def chat_entry(provider: str = "x", **extra: object) -> dict[str, object]:
+    return {
+        "mode": "chat",
+        "litellm_provider": provider,
+        "input_cost_per_token": 1e-06,
+        "output_cost_per_token": 2e-06,
+        **extra,
+    }
+
+
+async def test_import_skips_entries_the_columns_cannot_hold_and_counts_why(
+    db: object, tmp_path: Path
+) -> None:
+    path = write_map(
+        tmp_path,
+        {
+            "n" * 201: chat_entry(),
+            "long-provider": chat_entry("p" * 65),
+            "odd-provider": chat_entry(["x"]),  # type: ignore[arg-type]
+            "dear": chat_entry(input_cost_per_token=1e15),
+            "huge-window": chat_entry(max_input_tokens=99_999_999_999),
+            "huge-output": chat_entry(max_output_tokens=2**31),
+            "fits": chat_entry(max_input_tokens=2**31 - 1, input_cost_per_token=9.99e5),
+        },
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    assert str(summary) == (
+        "7 entries: 1 added, 0 updated, 0 unchanged; skipped 0 that are not chat models "
+        "and 0 without a usable price; skipped 6 invalid: context window out of range (1), "
+        "max output tokens out of range (1), name too long (1), price out of range (1), "
+        "provider not text (1), provider too long (1)"
+    )
+    fits = await LLMModel.get(name="fits")
+    assert (fits.input_price, fits.context_window) == (Decimal("999000000000"), 2**31 - 1)
+    assert await LLMModel.all().count() == 1
+
+
+async def test_import_stores_nul_and_lone_surrogates_as_replacement_characters(
+    db: object, tmp_path: Path
+) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(
+        json.dumps({"a\x00b": chat_entry("p\ud800"), "c\ud800": chat_entry()}),
+        encoding="utf-8",
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    assert summary.added == 2
+    stored = await LLMModel.all().order_by("name").values_list("provider", "name")
+    assert stored == [("p\ufffd", "a\ufffdb"), ("x", "c\ufffd")]
+
+
+async def test_import_of_names_equal_once_storable_updates_one_model(
+    db: object, tmp_path: Path
+) -> None:
+    path = write_map(
+        tmp_path,
+        {"a\x00": chat_entry(), "a\ufffd": chat_entry(output_cost_per_token=3e-06)},
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    assert (summary.added, summary.updated) == (1, 1)
+    model = await LLMModel.get(name="a\ufffd")
+    assert model.output_price == Decimal(3)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "is nested too deeply"),
+        ('{"m": ' + "[" * 100_000 + "]" * 100_000 + "}", "is nested too deeply"),
+        ("[]", "is not a JSON object of models"),
+        ('{"m": ' + "9" * 5000 + "}", "cannot read .*: Exceeds the limit"),
+        ("{not json", "cannot read"),
+    ],
+)
+async def test_import_of_a_file_that_is_no_price_map_is_refused_writing_nothing(
+    db: object, tmp_path: Path, text: str, error: str
+) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(InvalidValue, match=f"invalid price map: .*{error}"):
+        await import_litellm(path)
+    assert await LLMModel.all().count() == 0
+
+
+async def test_import_counts_a_price_too_small_to_store_as_no_usable_price(
+    db: object, tmp_path: Path
+) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(
+        '{"vanishing": {"mode": "chat", "input_cost_per_token": 1e-999999999, '
+        '"output_cost_per_token": 1e-06}}',
+        encoding="utf-8",
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    assert (summary.added, summary.no_price) == (0, 1)
+    assert await LLMModel.all().count() == 0
+
+
+async def test_import_without_a_context_window_keeps_the_stored_one(
+    db: object, tmp_path: Path
+) -> None:
+    await seed_catalog()
+    path = write_map(
+        tmp_path,
+        {
+            "gpt-4o": {
+                "mode": "chat",
+                "litellm_provider": "openai",
+                "input_cost_per_token": 3e-06,
+                "output_cost_per_token": 1e-05,
+            }
+        },
+    )
+
+    summary = await import_litellm(path, AS_OF)
+
+    gpt = await LLMModel.get(provider="openai", name="gpt-4o")
+    assert summary.updated == 1
+    assert (gpt.input_price, gpt.context_window, gpt.max_output_tokens) == (
+        Decimal(3),
+        128_000,
+        16_384,
+    )
+    assert (await import_litellm(path, AS_OF)).unchanged == 1
+
+
+async def test_ambiguous_long_name_is_refused_naming_a_few_models_shortened(
+    user: User,
+) -> None:
+    name = "n" * 200
+    for provider in "abcdefg":
+        await LLMModel.create(provider=provider, name=name)
+    short = f"{'n' * 63}…"
+    listed = ", ".join(f"{provider}/{'n' * 61}…" for provider in "abcde")
+
+    with pytest.raises(InvalidValue) as refused:
+        await choose_model(user, name, remote())
+
+    assert str(refused.value) == (
+        f"invalid model: '{short}' is ambiguous: say one of {listed} or 2 more"
+    )
