@@ -1,4 +1,4 @@
-from services.text import REPLACEMENT, storable
+from services.text import REPLACEMENT, shortened, storable
 
 # Text as Telegram users really send it.
 TELEGRAM_TEXTS = [
@@ -27,3 +27,10 @@ def test_surrogate_pair_is_joined_into_its_character() -> None:
 def test_nul_becomes_replacement_character() -> None:
     assert storable("a\x00b") == f"a{REPLACEMENT}b"
     assert storable("ü\x00") == f"ü{REPLACEMENT}"
+
+
+def test_shortened_keeps_short_text_and_cuts_long_text_to_the_limit() -> None:
+    assert shortened("gpt-4o", 64) == "gpt-4o"
+    assert shortened("x" * 64, 64) == "x" * 64
+    assert shortened("x" * 65, 64) == "x" * 63 + "\N{HORIZONTAL ELLIPSIS}"
+    assert len(shortened("y" * 5000, 64)) == 64
