@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from models import LLMModel, User
 from models.llm_model import PRICE_DIGITS, PRICE_PLACES
 from services import loggers
-from services.errors import InvalidValue
+from services.errors import InvalidValue, StorageError
 from services.llm import ECHO_MODEL, ECHO_PROVIDER, OPENAI_PROVIDER, Providers
 from services.text import shortened, storable
 
@@ -123,20 +123,28 @@ async def import_litellm(path: Path, as_of: date | None = None) -> ImportSummary
     Raises:
         InvalidValue: The file is not JSON, is nested too deeply, or is not a map of models;
             nothing was written.
+        StorageError: Another writer added one of its models meanwhile; nothing was written.
     """
     entries = await _read_map(path)
     as_of = as_of or datetime.now(UTC).date()
     summary = ImportSummary()
-    known = {(m.provider, m.name): m for m in await LLMModel.all()}
-    async with in_transaction():
-        for name, entry in entries.items():
-            if name == LITELLM_SPEC_KEY:
-                continue
-            read = _read_entry(name, entry)
-            if isinstance(read, str):
-                summary.skip(read)
-            else:
-                await _store(read, as_of, known, summary)
+    try:
+        async with in_transaction():
+            known = {(m.provider, m.name): m for m in await LLMModel.all()}
+            for name, entry in entries.items():
+                if name == LITELLM_SPEC_KEY:
+                    continue
+                read = _read_entry(name, entry)
+                if isinstance(read, str):
+                    summary.skip(read)
+                else:
+                    await _store(read, as_of, known, summary)
+    except IntegrityError as exc:
+        # Another import (or the bot adding its default model) wrote the same model first.
+        raise StorageError(
+            "the catalogue changed while the price map was imported; nothing was written:"
+            " run the import again"
+        ) from exc
     loggers.catalog.info("price map imported: %s", summary)
     return summary
 
