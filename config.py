@@ -99,12 +99,22 @@ def db_url(url: str | None = None) -> str:
     if urlsplit(url).scheme != "sqlite":
         return url
 
-    # Split by hand, as Tortoise does: a '#' in the path is no URL fragment to it.
-    base, _, given = url.partition("?")
     # Pragmas the URL already names win: an operator may want FULL sync, say.
-    query = dict(SQLITE_PRAGMAS)
-    query.update(parse_qsl(given))
-    return f"{base}?{urlencode(query)}"
+    return with_query(url, {**SQLITE_PRAGMAS, **query_of(url)})
+
+
+def query_of(url: str) -> dict[str, str]:
+    """The query parameters of a URL."""
+    return dict(parse_qsl(url.partition("?")[2]))
+
+
+def with_query(url: str, query: dict[str, str]) -> str:
+    """``url`` with its query replaced by ``query``, the rest of it untouched.
+
+    Split by hand rather than through urlsplit/urlunsplit, which would turn
+    ``sqlite:////abs/path`` into a relative path and read a '#' in a path as a fragment.
+    """
+    return f"{url.partition('?')[0]}?{urlencode(query)}"
 
 
 def backend(url: str) -> str:

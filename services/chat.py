@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from config import settings
-from models import LLMModel, Request, Response, ResponseStatus, User
+from models import LLMModel, Request, ResponseStatus, User
 from services import loggers
 from services.catalog import model_for
 from services.errors import AnswerInProgress, ProviderError
@@ -74,11 +74,11 @@ async def ask(
     request_id = recorded.id
     if not recorded.created:
         # Telegram delivered this message again: show the answer again, pay once.
-        earlier = await _earlier_answer(request_id)
+        earlier, answering = await _earlier_answer(request_id)
         if earlier is not None:
             loggers.ledger.info("request id=%s answered already: replayed", request_id)
             return Answer(request_id=request_id, model=model, completion=earlier)
-        if await _still_answering(request_id):
+        if answering:
             loggers.ledger.info("request id=%s is being answered: copy ignored", request_id)
             raise AnswerInProgress(request_id)
 
@@ -119,31 +119,30 @@ async def ask(
     return Answer(request_id=request_id, model=model, completion=completion)
 
 
-async def _still_answering(request_id: int) -> bool:
-    """True while the first delivery may still be waiting for its answer.
+async def _earlier_answer(request_id: int) -> tuple[Completion | None, bool]:
+    """The answer a first delivery stored, and whether that delivery may still be running.
 
-    A request with no response at all, younger than the longest a provider may take, is
-    still in the hands of whoever received it first (another task, another replica). An
-    older one was orphaned by a process that died mid-answer, and is answered anew.
+    One read decides both, so that a first copy finishing in between cannot make a later
+    copy see neither its answer nor it running (and ask the provider again). A request
+    with no response at all, younger than the longest a provider may take, is still in
+    the hands of whoever received it first (another task, another replica); an older one
+    was orphaned by a process that died mid-answer, and is answered anew, as is one whose
+    earlier attempts failed.
     """
-    if await Response.exists(request_id=request_id):
-        return False
     longest = settings.llm_timeout_s * (settings.llm_max_retries + 1) + ANSWER_GRACE_S
     cutoff = datetime.now(UTC) - timedelta(seconds=longest)
-    return await Request.exists(id=request_id, created_at__gte=cutoff)
-
-
-async def _earlier_answer(request_id: int) -> Completion | None:
-    earlier = await Response.filter(request_id=request_id, status=ResponseStatus.OK).first()
-    if earlier is None:
-        return None
-    return Completion(
-        text=earlier.content,
-        tokens_in=earlier.tokens_in,
-        tokens_out=earlier.tokens_out,
-        latency_ms=earlier.latency_ms or 0,
-        ttft_ms=earlier.ttft_ms,
-    )
+    request = await Request.get(id=request_id).prefetch_related("responses")
+    for response in request.responses:
+        if response.status is ResponseStatus.OK:
+            completion = Completion(
+                text=response.content,
+                tokens_in=response.tokens_in,
+                tokens_out=response.tokens_out,
+                latency_ms=response.latency_ms or 0,
+                ttft_ms=response.ttft_ms,
+            )
+            return completion, False
+    return None, not request.responses and request.created_at >= cutoff
 
 
 class _Progress:

@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -148,12 +147,9 @@ async def _connection(url: str) -> AsyncIterator[BaseDBAsyncClient]:
 
 
 def _without_foreign_key_actions(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme != "sqlite":
+    if config.sqlite_path(url) is None:
         return url
-    query = dict(parse_qsl(parts.query))
-    query["foreign_keys"] = "OFF"
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return config.with_query(url, {**config.query_of(url), "foreign_keys": "OFF"})
 
 
 def _require_sqlite_file(path: Path) -> None:

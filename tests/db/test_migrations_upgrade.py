@@ -159,3 +159,23 @@ async def test_upgrade_records_the_baseline_of_tables_made_without_migrations(
     assert report.before.state is SchemaState.UNRECORDED
     assert (report.recorded, report.applied) == ((BASELINE,), ())
     assert await fetch(db_url, RECORDS) == [(BASELINE,)]
+
+
+async def test_upgrade_through_a_four_slash_sqlite_url_changes_the_file_the_bot_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: the upgrade rebuilt the URL through urlsplit, which made the absolute
+    # path relative, so it upgraded a new file under the working folder instead.
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    target = tmp_path / "four.sqlite3"
+    url = f"sqlite:///{target}"
+    assert url.startswith("sqlite:////")
+
+    await upgrade(url)
+    await init_db(url)
+    await close_db()
+
+    assert target.is_file()
+    assert list(workdir.rglob("*.sqlite3")) == []

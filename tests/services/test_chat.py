@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -241,3 +242,21 @@ async def test_copy_of_a_message_orphaned_by_a_dead_process_is_answered(user: Us
     assert answer.text == "You said: Orphan"
     assert await Request.filter(message_id=72).count() == 1
     assert await Response.filter(request__message_id=72, status=ResponseStatus.OK).count() == 1
+
+
+async def test_copies_of_many_messages_arriving_together_get_one_answer_each(
+    user: User,
+) -> None:
+    # Regression: a copy that looked for the first copy's answer just before it was stored,
+    # and for a running first copy just after, asked the provider again.
+    await seed_catalog()
+    providers = echo_only()
+
+    async def deliver(message_id: int) -> None:
+        with contextlib.suppress(AnswerInProgress):
+            await ask(providers, user, f"Q{message_id}", chat_id=7, message_id=message_id)
+
+    await asyncio.gather(*(deliver(100 + n % 20) for n in range(80)))
+
+    assert await Request.filter(chat_id=7).count() == 20
+    assert await Response.filter(request__chat_id=7).count() == 20
