@@ -17,6 +17,9 @@ from pydantic import ValidationError
 
 import bot.commands
 
+# Commands that run once and report, as opposed to serving chats.
+OPERATOR_COMMANDS = {"catalog", "db"}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    if args.command in OPERATOR_COMMANDS and "log_level" not in settings.model_fields_set:
+        # An operator command prints what it did; INFO lines would only repeat it.
+        logging.getLogger().setLevel(logging.WARNING)
     try:
         return int(asyncio.run(args.handler(args)))
     except KeyboardInterrupt:

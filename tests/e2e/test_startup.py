@@ -75,3 +75,22 @@ async def test_webhook_without_a_secret_refuses_to_start(tmp_path: Path) -> None
         2,
         "error: TELEGRAM_WEBHOOK_SECRET is not set: without it anyone could post updates\n",
     )
+
+
+async def test_operator_command_prints_its_report_and_no_log_lines(tmp_path: Path) -> None:
+    # Regression: INFO lines of the database layer were mixed into `db upgrade`'s report.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "db",
+        "upgrade",
+        cwd=tmp_path,
+        env={**clean_environment(), "DATABASE_URL": f"sqlite://{tmp_path}/ledger.sqlite3"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+
+    assert (process.returncode, err.decode()) == (0, "")
+    assert out.decode().splitlines()[-1] == f"{tmp_path}/ledger.sqlite3: up to date"
