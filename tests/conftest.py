@@ -139,3 +139,22 @@ async def llm_model(db: TortoiseContext) -> LLMModel:
         output_price=Decimal("0.6"),
         context_window=128_000,
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per backend: how many database tests ran on it and how they ended."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in BACKENDS}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            # A test passes or fails in its call; it is skipped or errors in any phase.
+            if outcome in ("passed", "failed") and report.when != "call":
+                continue
+            params = report.nodeid.partition("[")[2]
+            for backend in BACKENDS:
+                if backend in params.rstrip("]").split("-"):
+                    counts[backend][outcome] = counts[backend].get(outcome, 0) + 1
+    if any(counts.values()):
+        terminalreporter.write_sep("-", "database tests per backend")
+        for backend, seen in counts.items():
+            summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(seen.items()))
+            terminalreporter.write_line(f"{backend}: {summary or 'none'}")
