@@ -24,20 +24,26 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(OUTSIDE_SETTINGS)}
 
 
-async def run_bot(
-    database_url: str, cwd: Path, stdin: str, **env: str
-) -> tuple[int, list[str], str]:
-    """Run ``python -m bot`` in ``cwd`` (no ``.env`` there); returns status, lines, stderr."""
-    process = await asyncio.create_subprocess_exec(
+async def spawn(cwd: Path, *args: str, **env: str) -> asyncio.subprocess.Process:
+    """``python -m bot ARGS`` in ``cwd`` (no ``.env`` there) with only the settings given."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=cwd,
-        env={**clean_environment(), "DATABASE_URL": database_url, "USER": "ada", **env},
+        env={**clean_environment(), **env},
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def run_bot(
+    database_url: str, cwd: Path, stdin: str, **env: str
+) -> tuple[int, list[str], str]:
+    """Run ``python -m bot`` in ``cwd`` (no ``.env`` there); returns status, lines, stderr."""
+    process = await spawn(cwd, DATABASE_URL=database_url, USER="ada", **env)
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
     assert process.returncode is not None
     return process.returncode, out.decode().splitlines(), err.decode()
@@ -130,19 +136,10 @@ async def test_console_reads_bytes_that_are_not_utf8_as_replacement_characters(
     tmp_path: Path,
 ) -> None:
     # Regression: under strict decoding the input thread died and the console hung.
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env={
-            **clean_environment(),
-            "DATABASE_URL": f"sqlite://{tmp_path}/ledger.sqlite3",
-            "PYTHONIOENCODING": "utf-8:strict",
-        },
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    process = await spawn(
+        tmp_path,
+        DATABASE_URL=f"sqlite://{tmp_path}/ledger.sqlite3",
+        PYTHONIOENCODING="utf-8:strict",
     )
     out, err = await asyncio.wait_for(process.communicate(b"bad \xff\n/quit\n"), timeout=60)
 

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_console import clean_environment
+from tests.e2e.test_console import spawn
 from tests.fakes.telegram import FakeTelegram
 
 
 async def start(tmp_path: Path, *args: str, **env: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env={
-            **clean_environment(),
-            "DATABASE_URL": f"sqlite://{tmp_path}/ledger.sqlite3",
-            "LOG_LEVEL": "WARNING",
-            **env,
-        },
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    settings = {"DATABASE_URL": f"sqlite://{tmp_path}/ledger.sqlite3", "LOG_LEVEL": "WARNING"}
+    process = await spawn(tmp_path, *args, **{**settings, **env})
     _, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
     return process.returncode, err.decode()
@@ -79,16 +64,8 @@ async def test_webhook_without_a_secret_refuses_to_start(tmp_path: Path) -> None
 
 async def test_operator_command_prints_its_report_and_no_log_lines(tmp_path: Path) -> None:
     # Regression: INFO lines of the database layer were mixed into `db upgrade`'s report.
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "db",
-        "upgrade",
-        cwd=tmp_path,
-        env={**clean_environment(), "DATABASE_URL": f"sqlite://{tmp_path}/ledger.sqlite3"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    process = await spawn(
+        tmp_path, "db", "upgrade", DATABASE_URL=f"sqlite://{tmp_path}/ledger.sqlite3"
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from models import LLMModel, Request, Response, ResponseStatus, User
 from services.catalog import seed_catalog
 from services.db import close_db, init_db
 from services.llm import Providers
-from tests.e2e.test_console import clean_environment
+from tests.e2e.test_console import spawn
 from tests.fakes.fixtures import remote_settings
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram import FakeTelegram, Updates
@@ -249,20 +248,11 @@ async def test_markup_telegram_refuses_is_sent_as_plain_text(
 async def test_python_m_bot_with_a_token_serves_telegram_until_stopped(
     db_url: str, tmp_path: Path, fake_telegram: FakeTelegram
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env={
-            **clean_environment(),
-            "DATABASE_URL": db_url,
-            "TELEGRAM_BOT_TOKEN": fake_telegram.token,
-            "TELEGRAM_API_BASE": fake_telegram.api_base,
-        },
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    process = await spawn(
+        tmp_path,
+        DATABASE_URL=db_url,
+        TELEGRAM_BOT_TOKEN=fake_telegram.token,
+        TELEGRAM_API_BASE=fake_telegram.api_base,
     )
     await fake_telegram.queue(Updates().text(ADA, "Are you there?"))
     expected = ["You said: Are you there?"]

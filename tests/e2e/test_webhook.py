@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import signal
 import socket
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from models import Request, Response, ResponseStatus, User
 from services.catalog import seed_catalog
 from services.db import close_db, init_db
 from services.llm import Providers
-from tests.e2e.test_console import clean_environment
+from tests.e2e.test_console import spawn
 from tests.fakes.telegram import FakeTelegram, Updates
 
 SECRET = "loopback-webhook-secret_1"
@@ -122,26 +121,17 @@ def test_webhook_secret_must_be_one_telegram_accepts(
 
 async def start_replica(db_url: str, cwd: Path, fake: FakeTelegram) -> tuple[Any, str]:
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    process = await spawn(
+        cwd,
         "webhook",
         "--port",
         str(port),
-        cwd=cwd,
-        env={
-            **clean_environment(),
-            "DATABASE_URL": db_url,
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE": fake.api_base,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "TELEGRAM_EDIT_INTERVAL_S": "0",
-            "LOG_LEVEL": "WARNING",
-        },
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        DATABASE_URL=db_url,
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_API_BASE=fake.api_base,
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        TELEGRAM_EDIT_INTERVAL_S="0",
+        LOG_LEVEL="WARNING",
     )
     return process, f"http://127.0.0.1:{port}"
 
