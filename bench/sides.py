@@ -191,7 +191,8 @@ class AiosqliteSide:
         conn, sql = self.conn, self.sql
         for m in messages:
             values = request_values(self.request_columns, m, self.model_id)
-            request_id = (await conn.execute_insert(sql.request_insert, values))[0]  # type: ignore[index]
+            inserted = await conn.execute_insert(sql.request_insert, values)
+            request_id = inserted[0]  # type: ignore[index]
             prices = sqlite_prices(
                 (await conn.execute_fetchall(sql.price_select, [request_id]))[0]
             )  # type: ignore[index]
@@ -222,7 +223,8 @@ class AiosqliteSide:
                 ids.append(rows[0][self.user_select_id])
                 continue
             values = new_user_values(self.user_columns, t)
-            ids.append((await self.conn.execute_insert(self.sql.user_insert, values))[0])  # type: ignore[index]
+            inserted = await self.conn.execute_insert(self.sql.user_insert, values)
+            ids.append(inserted[0])  # type: ignore[index]
         return ids
 
 
@@ -264,7 +266,8 @@ class Sqlite3Side:
             values = request_values(self.request_columns, m, self.model_id)
             request_id = conn.execute(sql.request_insert, values).lastrowid
             prices = sqlite_prices(conn.execute(sql.price_select, [request_id]).fetchone())
-            values = response_values(self.response_columns, request_id, m, prices)  # type: ignore[arg-type]
+            columns = self.response_columns
+            values = response_values(columns, request_id, m, prices)  # type: ignore[arg-type]
             conn.execute(sql.response_insert, values)
         return len(messages)
 

@@ -242,10 +242,10 @@ async def record_applied(txn: BaseDBAsyncClient, names: Sequence[str]) -> None:
 
 async def recorded(conn: BaseDBAsyncClient) -> list[str]:
     """The names of the migrations the database records as applied, oldest first."""
-    rows = await conn.execute_query_dict(
-        f'SELECT "name" FROM "{RECORDS}" WHERE "app" = {_param(conn, 1)} ORDER BY "id"',  # noqa: S608
-        [APP],
-    )
+    # Table and column names are constants; the one value is a bound parameter.
+    where = f'WHERE "app" = {_param(conn, 1)} ORDER BY "id"'
+    sql = f'SELECT "name" FROM "{RECORDS}" {where}'  # noqa: S608
+    rows = await conn.execute_query_dict(sql, [APP])
     return [row["name"] for row in rows]
 
 

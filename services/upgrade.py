@@ -194,7 +194,8 @@ async def _require_keepable_users(conn: BaseDBAsyncClient) -> None:
         where = "typeof(tg_id) <> 'integer'"
     else:
         where = "tg_id IS NULL"
-    rows = await conn.execute_query_dict(f"SELECT id FROM users WHERE {where} ORDER BY id")  # noqa: S608
+    sql = f"SELECT id FROM users WHERE {where} ORDER BY id"  # noqa: S608
+    rows = await conn.execute_query_dict(sql)
     if rows:
         raise UpgradeRefused(
             f"{len(rows)} users of the first release have no Telegram id (tg_id), or one that"
