@@ -13,6 +13,7 @@ import re
 import signal
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import SecretStr
@@ -23,6 +24,7 @@ from services import loggers
 # What the Bot API accepts as secret_token: 1 to 256 of these characters.
 SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 HEALTH_PATH = "/healthz"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 
 def check_secret(secret: SecretStr | None) -> str | None:
@@ -32,6 +34,26 @@ def check_secret(secret: SecretStr | None) -> str | None:
     if not SECRET_FORMAT.fullmatch(secret.get_secret_value()):
         return "TELEGRAM_WEBHOOK_SECRET must be 1 to 256 letters, digits, '_' or '-'"
     return None
+
+
+class UpdateHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, refusing with 400 a body that is no Telegram update.
+
+    aiogram would answer a body that is not JSON with a 500 and a traceback, and one that is
+    JSON but no update with 200, then fail in a task whose traceback quotes the body.
+    """
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        # Unauthenticated requests go on to aiogram's own 401, unread.
+        if self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            try:
+                body = await request.json(loads=bot.session.json_loads)
+                Update.model_validate(body, context={"bot": bot})
+            except ValueError:  # pydantic's ValidationError is one too
+                loggers.bot.warning("webhook: refused a request that is no Telegram update")
+                return web.Response(text="not a Telegram update", status=400)
+        return await super().handle(request)
 
 
 def build_app(dispatcher: Dispatcher, bot: Bot, secret: SecretStr, path: str) -> web.Application:
@@ -46,7 +68,7 @@ def build_app(dispatcher: Dispatcher, bot: Bot, secret: SecretStr, path: str) ->
     # TODO: so an update is acknowledged before it is answered, and a replica killed
     # mid-answer leaves its request without a response that Telegram will not redeliver;
     # this can go once a sweep at startup answers or cancels such orphaned requests.
-    handler = SimpleRequestHandler(
+    handler = UpdateHandler(
         dispatcher, bot, secret_token=secret.get_secret_value(), handle_in_background=True
     )
     handler.register(app, path=path)

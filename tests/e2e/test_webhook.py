@@ -201,3 +201,19 @@ async def test_two_replicas_on_one_database_log_every_exchange_exactly_once(
     assert sorted(r.prompt for r in requests) == sorted(u["message"]["text"] for u in burst)
     assert all(len(r.responses) == 1 for r in requests)
     assert {r.responses[0].status for r in requests} == {ResponseStatus.OK}
+
+
+@pytest.mark.parametrize("body", [b"not json", b"{}", b"[1, 2]", b'{"update_id": "x"}'])
+async def test_body_that_is_no_update_is_refused_with_400_and_not_recorded(
+    webhook: str, fake_telegram: FakeTelegram, body: bytes
+) -> None:
+    # Regression: aiogram answered 500 with a traceback, or 200 and failed later in a task.
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(webhook, data=body, headers={SECRET_HEADER: SECRET}) as answer,
+    ):
+        status, text = answer.status, await answer.text()
+
+    assert (status, text) == (400, "not a Telegram update")
+    assert fake_telegram.sent() == []
+    assert await Request.all().count() == 0
