@@ -115,7 +115,9 @@ class Migration(migrations.Migration):
                 "unique_together": (("chat_id", "message_id"),),
                 "indexes": [Index(fields=["user_id", "created_at"])],
                 "pk_attr": "id",
-                "table_description": "A prompt as the user sent it, stored before any provider is asked.",
+                "table_description": (
+                    "A prompt as the user sent it, stored before any provider is asked."
+                ),
             },
             bases=["Model"],
         ),

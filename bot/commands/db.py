@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import config
 from services.db import describe
 from services.errors import UPGRADE_COMMAND, LedgerError
 from services.migrations import SchemaState, SchemaStatus
 from services.upgrade import UpgradeReport, schema_status, upgrade
+
+R = TypeVar("R")
 
 
 def register(commands: Any) -> None:
@@ -25,23 +28,21 @@ def register(commands: Any) -> None:
 
 
 async def handle_upgrade(args: argparse.Namespace) -> int:
-    try:
-        report = await upgrade()
-    except LedgerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for line in upgrade_lines(report, describe(config.db_url())):
-        print(line)
-    return 0
+    return await _report(upgrade_lines, upgrade)
 
 
 async def handle_status(args: argparse.Namespace) -> int:
+    return await _report(status_lines, schema_status)
+
+
+async def _report(lines: Callable[[R, str], list[str]], action: Callable[[], Awaitable[R]]) -> int:
+    # Each command prints what it found or did, one fact a line, or one error line.
     try:
-        status = await schema_status()
+        result = await action()
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    for line in status_lines(status, describe(config.db_url())):
+    for line in lines(result, describe(config.db_url())):
         print(line)
     return 0
 
