@@ -14,6 +14,7 @@ import pytest
 from tortoise.context import TortoiseContext
 
 import config
+from services.db import close_db, init_db
 from tests.conftest import _asyncpg_dsn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,3 +96,17 @@ def throwaway_migrations(
 
 def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
+
+
+FUTURE_MIGRATION = "0002_from_the_future"
+
+
+async def newer_bots_database(url: str) -> None:
+    """A database at today's schema that records a migration this code does not have."""
+    await init_db()
+    await close_db()
+    await fetch(
+        url,
+        "INSERT INTO tortoise_migrations (app, name, applied_at)"
+        f" VALUES ('models', '{FUTURE_MIGRATION}', '2030-01-01')",
+    )

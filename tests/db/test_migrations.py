@@ -18,6 +18,7 @@ from tests.db.migration_helpers import (
     fetch,
     first_release,
     generate_schema,
+    newer_bots_database,
     throwaway_migrations,
 )
 from tests.db.schema_snapshot import snapshot
@@ -138,13 +139,7 @@ async def test_the_first_release_database_is_refused_at_startup_and_left_alone(
 
 
 async def test_a_database_from_a_newer_bot_is_refused_at_startup(db_url: str) -> None:
-    await init_db()
-    await close_db()
-    await fetch(
-        db_url,
-        "INSERT INTO tortoise_migrations (app, name, applied_at)"
-        " VALUES ('models', '0002_from_the_future', '2030-01-01')",
-    )
+    await newer_bots_database(db_url)
 
     with pytest.raises(
         SchemaAhead,

@@ -14,7 +14,13 @@ from services.logging import log_request
 from services.migrations import SchemaState
 from services.upgrade import upgrade
 from services.users import get_or_create_user
-from tests.db.migration_helpers import BASELINE, fetch, first_release, generate_schema
+from tests.db.migration_helpers import (
+    BASELINE,
+    fetch,
+    first_release,
+    generate_schema,
+    newer_bots_database,
+)
 
 RECORDS = "SELECT name FROM tortoise_migrations ORDER BY id"
 USERS = "SELECT id, tg_id, name FROM users ORDER BY id"
@@ -130,13 +136,7 @@ async def test_upgrade_refuses_a_file_that_is_not_a_sqlite_database(tmp_path: Pa
 
 
 async def test_upgrade_refuses_a_database_from_a_newer_bot(db_url: str) -> None:
-    await init_db()
-    await close_db()
-    await fetch(
-        db_url,
-        "INSERT INTO tortoise_migrations (app, name, applied_at)"
-        " VALUES ('models', '0002_from_the_future', '2030-01-01')",
-    )
+    await newer_bots_database(db_url)
 
     with pytest.raises(
         UpgradeRefused,
